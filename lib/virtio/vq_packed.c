@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Packed virtqueue, driver side (virtio 1.2, section 2.8).
+ *
+ * One ring of descriptors that both sides write: we mark a descriptor
+ * available by setting its AVAIL bit to our wrap counter and USED to the
+ * inverse; the device marks it used by making both equal to its counter.
+ * Each side flips its counter when it passes the end of the ring.
+ *
+ * Buffer ids are ours to choose and are what the device hands back, so we
+ * keep a free list of ids beside the ring. In order, the id of a chain is
+ * the slot of its first descriptor: the oldest chain then starts where the
+ * next used descriptor will be written.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "vq_internal.h"
+
+size_t vq_packed_mem_layout(uint16_t size)
+{
+	/* ring, then the driver and the device event suppression areas (4-aligned) */
+	return (size_t)size * sizeof(struct vring_packed_desc) +
+	       2 * sizeof(struct vring_packed_desc_event);
+}
+
+static void write_driver_event(struct virtqueue *vq, uint16_t flags)
+{
+	vq->packed.driver_event_flags = flags;
+	VQ_WRITE_ONCE(vq->packed.driver_event->flags, htole16(flags));
+}
+
+void vq_packed_init(struct virtqueue *vq)
+{
+	struct vq_packed *p = &vq->packed;
+	char *mem = vq->ring_mem;
+	size_t ring = (size_t)vq->size * sizeof(struct vring_packed_desc);
+	uint16_t i;
+
+	p->desc = (struct vring_packed_desc *)mem;
+	p->driver_event = (struct vring_packed_desc_event *)(mem + ring);
+	p->device_event = p->driver_event + 1;
+
+	for (i = 0; i < vq->size; i++)
+		p->id_next[i] = (uint16_t)(i + 1);
+	p->free_id = 0;
+	/* 2.8.1: both wrap counters start at 1. */
+	p->avail_wrap = true;
+	p->used_wrap = true;
+
+	/* A poll-mode driver never waits for interrupts: start with them off. */
+	write_driver_event(vq, VRING_PACKED_EVENT_FLAG_DISABLE);
+}
+
+/* AVAIL/USED bits that make a descriptor available under wrap counter @wrap. */
+static uint16_t avail_bits(bool wrap)
+{
+	return wrap ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED;
+}
+
+static void advance_slot(const struct virtqueue *vq, uint16_t *slot, bool *wrap)
+{
+	if (++*slot == vq->size) {
+		*slot = 0;
+		*wrap = !*wrap;
+	}
+}
+
+int vq_packed_add(struct virtqueue *vq, const struct vq_buf *bufs, uint16_t n_out, uint16_t n_in,
+		  void *cookie, bool indirect)
+{
+	struct vq_packed *p = &vq->packed;
+	uint16_t total = (uint16_t)(n_out + n_in);
+	uint16_t needed = indirect ? 1 : total;
+	uint16_t head = p->next_avail, id, slot, j;
+	uint16_t head_flags = 0;
+	bool wrap = p->avail_wrap;
+	uint64_t writable = 0;
+	struct vq_chain *chain;
+
+	if (vq->num_free < needed) {
+		vq->stats.ring_full++;
+		return -ENOSPC;
+	}
+
+	if (vq->in_order) {
+		id = head;
+	} else {
+		id = p->free_id;
+		p->free_id = p->id_next[id];
+	}
+
+	if (indirect) {
+		struct vring_packed_desc *table = vq_indirect_table(vq, id);
+
+		/* 2.8.19: no NEXT in an indirect table; its length gives the count. */
+		for (j = 0; j < total; j++) {
+			table[j].addr = htole64(bufs[j].addr);
+			table[j].len = htole32(bufs[j].len);
+			table[j].id = 0;
+			table[j].flags = htole16(j >= n_out ? VRING_DESC_F_WRITE : 0);
+			if (j >= n_out)
+				writable += bufs[j].len;
+		}
+		p->desc[head].addr = htole64(vq_dev_addr_of(vq, table));
+		p->desc[head].len = htole32((uint32_t)total * sizeof(struct vring_packed_desc));
+		p->desc[head].id = htole16(id);
+		head_flags = (uint16_t)(VRING_DESC_F_INDIRECT | avail_bits(wrap));
+		advance_slot(vq, &p->next_avail, &p->avail_wrap);
+	} else {
+		slot = head;
+		for (j = 0; j < total; j++) {
+			uint16_t flags = (uint16_t)((j >= n_out ? VRING_DESC_F_WRITE : 0) |
+						    (j + 1 < total ? VRING_DESC_F_NEXT : 0) |
+						    avail_bits(wrap));
+
+			p->desc[slot].addr = htole64(bufs[j].addr);
+			p->desc[slot].len = htole32(bufs[j].len);
+			p->desc[slot].id = htole16(id);
+			if (j >= n_out)
+				writable += bufs[j].len;
+			/* The head's flags go last: they hand the whole chain over. */
+			if (j == 0)
+				head_flags = flags;
+			else
+				p->desc[slot].flags = htole16(flags);
+			advance_slot(vq, &slot, &wrap);
+		}
+		p->next_avail = slot;
+		p->avail_wrap = wrap;
+	}
+
+	/*
+	 * 2.8.21.1: "The driver MUST perform a suitable memory barrier before
+	 * the flags update, to ensure the device sees the most up-to-date
+	 * copy" of the descriptors. The release store is that barrier.
+	 */
+	__atomic_store_n(&p->desc[head].flags, htole16(head_flags), __ATOMIC_RELEASE);
+
+	vq->num_free -= needed;
+	vq->num_inflight++;
+	p->descs_since_kick += needed;
+
+	chain = &vq->chains[id];
+	chain->cookie = cookie;
+	chain->writable_len = writable > UINT32_MAX ? UINT32_MAX : (uint32_t)writable;
+	chain->ndescs = needed;
+	chain->last = head;
+
+	vq->stats.chains_added++;
+	vq->stats.descs_added += needed;
+	return 0;
+}
+
+bool vq_packed_kick_prepare(struct virtqueue *vq)
+{
+	struct vq_packed *p = &vq->packed;
+	uint16_t added = p->descs_since_kick;
+	uint16_t new_idx, old_idx, off_wrap, event_idx, flags;
+	bool needed;
+
+	if (added == 0)
+		return false; /* nothing new: nothing to tell */
+	p->descs_since_kick = 0;
+
+	/*
+	 * 2.8.21.3.1: the descriptor stores must be seen before we read the
+	 * device's event suppression, or we could miss its request for a kick.
+	 */
+	vq_barrier_full();
+	off_wrap = le16toh(VQ_READ_ONCE(p->device_event->off_wrap));
+	flags = le16toh(VQ_READ_ONCE(p->device_event->flags));
+
+	if (flags == VRING_PACKED_EVENT_FLAG_DESC && vq->event_idx) {
+		/*
+		 * Kick if the slot the device named lies among those made
+		 * available since the last decision. Express every position on
+		 * one line (a slot of the previous lap is slot - size) so the
+		 * 16-bit event-index rule applies, as Linux does.
+		 */
+		new_idx = p->next_avail;
+		old_idx = (uint16_t)(new_idx - added);
+		event_idx = off_wrap & (uint16_t)~(1u << VRING_PACKED_EVENT_WRAP_SHIFT);
+		if ((bool)(off_wrap >> VRING_PACKED_EVENT_WRAP_SHIFT) != p->avail_wrap)
+			event_idx = (uint16_t)(event_idx - vq->size);
+		needed = vq_need_event(event_idx, new_idx, old_idx);
+	} else {
+		/* DESC without EVENT_IDX is undefined; treat it as ENABLE. */
+		needed = flags != VRING_PACKED_EVENT_FLAG_DISABLE;
+	}
+
+	if (!needed)
+		vq->stats.kicks_suppressed++;
+	return needed;
+}
+
+static void free_id(struct virtqueue *vq, uint16_t id)
+{
+	struct vq_packed *p = &vq->packed;
+
+	if (!vq->in_order) {
+		p->id_next[id] = p->free_id;
+		p->free_id = id;
+	}
+	vq->chains[id].cookie = NULL;
+}
+
+/*
+ * Return the chain @id, which starts at the next used slot: the device
+ * skips the rest of the chain's slots (2.8.7), and so do we.
+ */
+static void *release_chain(struct virtqueue *vq, uint16_t id)
+{
+	struct vq_packed *p = &vq->packed;
+	struct vq_chain *chain = &vq->chains[id];
+	void *cookie = chain->cookie;
+
+	p->last_used = (uint16_t)(p->last_used + chain->ndescs);
+	if (p->last_used >= vq->size) {
+		p->last_used = (uint16_t)(p->last_used - vq->size);
+		p->used_wrap = !p->used_wrap;
+	}
+	vq->num_free += chain->ndescs;
+	vq->num_inflight--;
+	free_id(vq, id);
+	return cookie;
+}
+
+/* Hand back chain @id, which the device said it wrote @used_len bytes into. */
+static int complete_chain(struct virtqueue *vq, uint16_t id, uint32_t used_len, void **cookie,
+			  uint32_t *len)
+{
+	bool too_long = used_len > vq->chains[id].writable_len;
+
+	*cookie = release_chain(vq, id);
+	if (too_long) {
+		/* The data cannot be trusted, but the buffers are ours again. */
+		vq_refuse(vq, VQ_REFUSE_LEN);
+		return -EBADMSG;
+	}
+	*len = used_len;
+	vq->stats.chains_used++;
+	return 1;
+}
+
+/* In order: the next chain of a batch the device completed with one descriptor. */
+static int take_from_batch(struct virtqueue *vq, void **cookie, uint32_t *len)
+{
+	uint16_t id = vq->packed.last_used;
+
+	if (id == vq->batch_id) {
+		vq->batch_pending = false;
+		return complete_chain(vq, id, vq->batch_len, cookie, len);
+	}
+	return complete_chain(vq, id, 0, cookie, len);
+}
+
+/*
+ * State of the descriptor at the next used slot: 1 used, 0 not (yet),
+ * -1 marked used in a way that cannot be right.
+ */
+static int next_used_state(const struct virtqueue *vq, uint16_t flags)
+{
+	const struct vq_packed *p = &vq->packed;
+	bool avail = (flags & VRING_PACKED_DESC_F_AVAIL) != 0;
+	bool used = (flags & VRING_PACKED_DESC_F_USED) != 0;
+
+	if (used != p->used_wrap)
+		return 0; /* still ours-available, or left from the previous lap */
+	if (avail != used)
+		return -1; /* USED says this lap, AVAIL disagrees: a wrong wrap counter */
+	if (vq->num_free == vq->size)
+		return -1; /* used, yet we made nothing available */
+	return 1;
+}
+
+int vq_packed_get_used(struct virtqueue *vq, void **cookie, uint32_t *len)
+{
+	struct vq_packed *p = &vq->packed;
+	struct vring_packed_desc *desc;
+	uint16_t flags, id;
+	uint32_t used_len;
+	int state;
+
+	if (vq->batch_pending)
+		return take_from_batch(vq, cookie, len);
+
+	desc = &p->desc[p->last_used];
+	/* 2.8.21.2: read the descriptor only after its flags say it is used. */
+	flags = le16toh(__atomic_load_n(&desc->flags, __ATOMIC_ACQUIRE));
+	state = next_used_state(vq, flags);
+	if (state == 0)
+		return 0;
+	if (state < 0) {
+		vq_mark_broken(vq, VQ_REFUSE_WRAP);
+		return -ENOTRECOVERABLE;
+	}
+
+	id = le16toh(VQ_READ_ONCE(desc->id));
+	used_len = le32toh(VQ_READ_ONCE(desc->len));
+
+	/*
+	 * Where the next used descriptor sits depends on how many slots this
+	 * chain took: with an id we cannot map to a chain we cannot go on.
+	 */
+	if (id >= vq->size) {
+		vq_mark_broken(vq, VQ_REFUSE_ID_RANGE);
+		return -ENOTRECOVERABLE;
+	}
+	if (vq->chains[id].cookie == NULL) {
+		vq_mark_broken(vq, VQ_REFUSE_ID_NOT_INFLIGHT);
+		return -ENOTRECOVERABLE;
+	}
+
+	if (vq->in_order && id != p->last_used) {
+		/* 2.8.9: one used descriptor for a batch, naming its last buffer. */
+		vq->batch_pending = true;
+		vq->batch_id = id;
+		vq->batch_len = used_len;
+		return take_from_batch(vq, cookie, len);
+	}
+	return complete_chain(vq, id, used_len, cookie, len);
+}
+
+bool vq_packed_has_used(const struct virtqueue *vq)
+{
+	uint16_t flags = le16toh(VQ_READ_ONCE(vq->packed.desc[vq->packed.last_used].flags));
+
+	return next_used_state(vq, flags) != 0;
+}
+
+bool vq_packed_enable_cb(struct virtqueue *vq)
+{
+	struct vq_packed *p = &vq->packed;
+
+	if (vq->event_idx) {
+		/* Interrupt me when you mark the slot I will read next. */
+		VQ_WRITE_ONCE(p->driver_event->off_wrap,
+			      htole16((uint16_t)(p->last_used |
+						 (p->used_wrap << VRING_PACKED_EVENT_WRAP_SHIFT))));
+		/* off_wrap must be in place before flags tell the device to look at it. */
+		vq_barrier_before_publish();
+		write_driver_event(vq, VRING_PACKED_EVENT_FLAG_DESC);
+	} else {
+		write_driver_event(vq, VRING_PACKED_EVENT_FLAG_ENABLE);
+	}
+	/* As for split: publish the request, then look for what came before it. */
+	vq_barrier_full();
+	return vq->batch_pending || vq_packed_has_used(vq);
+}
+
+void vq_packed_disable_cb(struct virtqueue *vq)
+{
+	write_driver_event(vq, VRING_PACKED_EVENT_FLAG_DISABLE);
+}
+
+void *vq_packed_detach_unused(struct virtqueue *vq)
+{
+	void *cookie;
+	uint16_t id;
+
+	if (vq->num_inflight == 0)
+		return NULL;
+	/* In order, the oldest chain is the one at the next used slot. */
+	if (vq->in_order)
+		return release_chain(vq, vq->packed.last_used);
+	/*
+	 * Otherwise chains are not contiguous from the used slot: free the id
+	 * and the count only. The ring positions are stale until vq_reset(),
+	 * which is what a caller tearing a queue down does next.
+	 */
+	for (id = 0; id < vq->size; id++) {
+		if (vq->chains[id].cookie != NULL) {
+			cookie = vq->chains[id].cookie;
+			vq->num_free += vq->chains[id].ndescs;
+			vq->num_inflight--;
+			free_id(vq, id);
+			return cookie;
+		}
+	}
+	return NULL;
+}
+
+void vq_packed_position(const struct virtqueue *vq, struct vq_position *pos)
+{
+	pos->avail_idx = vq->packed.next_avail;
+	pos->avail_wrap = vq->packed.avail_wrap;
+	pos->used_idx = vq->packed.last_used;
+	pos->used_wrap = vq->packed.used_wrap;
+}

@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Split virtqueue, driver side (virtio 1.2, section 2.7).
+ *
+ * Three areas: the descriptor table and the available ring, which only we
+ * write, and the used ring, which only the device writes. Everything read
+ * from the used ring is checked before it is believed.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "vq_internal.h"
+
+static size_t align_up(size_t v, size_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+size_t vq_split_mem_layout(uint16_t size, uint32_t used_align, size_t *used_offset)
+{
+	/* flags, idx, ring[size], used_event */
+	size_t avail_end = (size_t)size * sizeof(struct vring_desc) + sizeof(struct vring_avail) +
+			   (size_t)size * sizeof(uint16_t) + sizeof(uint16_t);
+
+	*used_offset = align_up(avail_end, used_align);
+	/* flags, idx, ring[size], avail_event */
+	return *used_offset + sizeof(struct vring_used) +
+	       (size_t)size * sizeof(struct vring_used_elem) + sizeof(uint16_t);
+}
+
+/* With EVENT_IDX, used_event trails the available ring (2.7.6). */
+uint16_t *vq_split_used_event(const struct virtqueue *vq)
+{
+	return &vq->split.avail->ring[vq->size];
+}
+
+/* ... and avail_event trails the used ring (2.7.8). */
+uint16_t *vq_split_avail_event(const struct virtqueue *vq)
+{
+	return (uint16_t *)&vq->split.used->ring[vq->size];
+}
+
+void vq_split_init(struct virtqueue *vq)
+{
+	struct vq_split *s = &vq->split;
+	char *mem = vq->ring_mem;
+	uint16_t i;
+
+	s->desc = (struct vring_desc *)mem;
+	s->avail = (struct vring_avail *)(mem + (size_t)vq->size * sizeof(struct vring_desc));
+	s->used = (struct vring_used *)(mem + vq->used_offset);
+
+	/*
+	 * Free descriptors form a list through next[]. In order, chains are
+	 * taken from it in ring order and never spliced back: the oldest chain
+	 * is always the next to complete, so the free area stays one run.
+	 */
+	for (i = 0; i < vq->size; i++)
+		s->next[i] = (uint16_t)((i + 1) & (vq->size - 1));
+	s->free_head = 0;
+	s->oldest_head = 0;
+
+	/* A poll-mode driver never waits for interrupts: start with them off. */
+	vq_split_disable_cb(vq);
+}
+
+static void fill_desc(struct vring_desc *d, const struct vq_buf *buf, bool writable, bool has_next,
+		      uint16_t next)
+{
+	d->addr = htole64(buf->addr);
+	d->len = htole32(buf->len);
+	d->flags = htole16((uint16_t)((writable ? VRING_DESC_F_WRITE : 0) |
+				      (has_next ? VRING_DESC_F_NEXT : 0)));
+	d->next = htole16(has_next ? next : 0);
+}
+
+int vq_split_add(struct virtqueue *vq, const struct vq_buf *bufs, uint16_t n_out, uint16_t n_in,
+		 void *cookie, bool indirect)
+{
+	struct vq_split *s = &vq->split;
+	uint16_t total = (uint16_t)(n_out + n_in);
+	uint16_t needed = indirect ? 1 : total;
+	uint64_t writable = 0;
+	uint16_t head, last, i, j;
+	struct vq_chain *chain;
+
+	if (vq->num_free < needed) {
+		vq->stats.ring_full++;
+		return -ENOSPC;
+	}
+
+	head = s->free_head;
+	if (indirect) {
+		struct vring_desc *table = vq_indirect_table(vq, head);
+
+		for (j = 0; j < total; j++) {
+			fill_desc(&table[j], &bufs[j], j >= n_out, j + 1 < total, (uint16_t)(j + 1));
+			if (j >= n_out)
+				writable += bufs[j].len;
+		}
+		s->desc[head].addr = htole64(vq_dev_addr_of(vq, table));
+		s->desc[head].len = htole32((uint32_t)total * sizeof(struct vring_desc));
+		s->desc[head].flags = htole16(VRING_DESC_F_INDIRECT);
+		s->desc[head].next = 0;
+		last = head;
+	} else {
+		i = head;
+		last = head;
+		for (j = 0; j < total; j++) {
+			fill_desc(&s->desc[i], &bufs[j], j >= n_out, j + 1 < total, s->next[i]);
+			if (j >= n_out)
+				writable += bufs[j].len;
+			last = i;
+			i = s->next[i];
+		}
+	}
+	s->free_head = s->next[last];
+	vq->num_free -= needed;
+	vq->num_inflight++;
+
+	chain = &vq->chains[head];
+	chain->cookie = cookie;
+	chain->writable_len = writable > UINT32_MAX ? UINT32_MAX : (uint32_t)writable;
+	chain->ndescs = needed;
+	chain->last = last;
+
+	/* Not visible to the device until avail->idx moves past it. */
+	s->avail->ring[s->avail_idx & (vq->size - 1)] = htole16(head);
+	s->avail_idx++;
+
+	vq->stats.chains_added++;
+	vq->stats.descs_added += needed;
+	return 0;
+}
+
+void vq_split_publish(struct virtqueue *vq)
+{
+	struct vq_split *s = &vq->split;
+
+	if (s->avail_published == s->avail_idx)
+		return;
+	/*
+	 * 2.7.13.3.1: "The driver MUST perform a suitable memory barrier before
+	 * the idx update, to ensure the device sees the most up-to-date copy."
+	 * A release store is that barrier and the update in one.
+	 */
+	__atomic_store_n(&s->avail->idx, htole16(s->avail_idx), __ATOMIC_RELEASE);
+	s->avail_published = s->avail_idx;
+}
+
+bool vq_split_kick_prepare(struct virtqueue *vq)
+{
+	struct vq_split *s = &vq->split;
+	uint16_t old_idx = s->kick_old_idx;
+	uint16_t new_idx;
+	bool needed;
+
+	vq_split_publish(vq);
+	new_idx = s->avail_idx;
+	if (new_idx == old_idx)
+		return false; /* nothing new: nothing to tell */
+	s->kick_old_idx = new_idx;
+
+	/*
+	 * 2.7.13.4.1: "The driver MUST perform a suitable memory barrier before
+	 * reading the flags or avail_event field, to avoid missing a
+	 * notification." The idx store above must be seen before we read.
+	 */
+	vq_barrier_full();
+	if (vq->event_idx)
+		needed = vq_need_event(le16toh(VQ_READ_ONCE(*vq_split_avail_event(vq))), new_idx,
+				       old_idx);
+	else
+		needed = !(le16toh(VQ_READ_ONCE(s->used->flags)) & VRING_USED_F_NO_NOTIFY);
+
+	if (!needed)
+		vq->stats.kicks_suppressed++;
+	return needed;
+}
+
+static void free_chain(struct virtqueue *vq, uint16_t head)
+{
+	struct vq_split *s = &vq->split;
+	struct vq_chain *chain = &vq->chains[head];
+
+	if (vq->in_order) {
+		s->oldest_head = (uint16_t)((chain->last + 1) & (vq->size - 1));
+	} else {
+		s->next[chain->last] = s->free_head;
+		s->free_head = head;
+	}
+	vq->num_free += chain->ndescs;
+	vq->num_inflight--;
+	chain->cookie = NULL;
+}
+
+/* Give back the chain at @head, which the device said it wrote @used_len bytes into. */
+static int complete_chain(struct virtqueue *vq, uint16_t head, uint32_t used_len, void **cookie,
+			  uint32_t *len)
+{
+	struct vq_chain *chain = &vq->chains[head];
+	bool too_long = used_len > chain->writable_len;
+
+	*cookie = chain->cookie;
+	free_chain(vq, head);
+	if (too_long) {
+		/* The data cannot be trusted, but the buffers are ours again. */
+		vq_refuse(vq, VQ_REFUSE_LEN);
+		return -EBADMSG;
+	}
+	*len = used_len;
+	vq->stats.chains_used++;
+	return 1;
+}
+
+/* In order: the next chain of a batch the device completed with one entry. */
+static int take_from_batch(struct virtqueue *vq, void **cookie, uint32_t *len)
+{
+	uint16_t head = vq->split.oldest_head;
+
+	if (head == vq->batch_id) {
+		vq->batch_pending = false;
+		return complete_chain(vq, head, vq->batch_len, cookie, len);
+	}
+	return complete_chain(vq, head, 0, cookie, len);
+}
+
+int vq_split_get_used(struct virtqueue *vq, void **cookie, uint32_t *len)
+{
+	struct vq_split *s = &vq->split;
+	uint16_t used_idx, pending;
+	struct vring_used_elem *elem;
+	uint32_t id, used_len;
+
+	if (vq->batch_pending)
+		return take_from_batch(vq, cookie, len);
+
+	for (;;) {
+		/*
+		 * 2.7.14: the used ring entries are valid once idx covers them;
+		 * the acquire orders our reads of the entries after this load.
+		 */
+		used_idx = le16toh(__atomic_load_n(&s->used->idx, __ATOMIC_ACQUIRE));
+		pending = (uint16_t)(used_idx - s->last_used_idx);
+		if (pending == 0)
+			return 0;
+		/*
+		 * The device cannot return more entries than the ring holds, nor
+		 * more than chains we published. A larger step (or one backwards)
+		 * means its index is garbage, and nothing after it can be trusted.
+		 */
+		if (pending > vq->size || pending > (uint16_t)(s->avail_published - s->last_used_idx)) {
+			vq_mark_broken(vq, VQ_REFUSE_IDX_JUMP);
+			return -ENOTRECOVERABLE;
+		}
+
+		elem = &s->used->ring[s->last_used_idx & (vq->size - 1)];
+		id = le32toh(VQ_READ_ONCE(elem->id));
+		used_len = le32toh(VQ_READ_ONCE(elem->len));
+		s->last_used_idx++;
+
+		/* Refuse entries that name no chain of ours, and read the next one. */
+		if (id >= vq->size) {
+			vq_refuse(vq, VQ_REFUSE_ID_RANGE);
+			continue;
+		}
+		if (vq->chains[id].cookie == NULL) {
+			vq_refuse(vq, VQ_REFUSE_ID_NOT_INFLIGHT);
+			continue;
+		}
+
+		if (vq->in_order && id != s->oldest_head) {
+			/*
+			 * 2.7.9: in order, the device may write one entry for a
+			 * batch, naming its last chain; all before it are done.
+			 */
+			vq->batch_pending = true;
+			vq->batch_id = (uint16_t)id;
+			vq->batch_len = used_len;
+			return take_from_batch(vq, cookie, len);
+		}
+		return complete_chain(vq, (uint16_t)id, used_len, cookie, len);
+	}
+}
+
+bool vq_split_has_used(const struct virtqueue *vq)
+{
+	return le16toh(VQ_READ_ONCE(vq->split.used->idx)) != vq->split.last_used_idx;
+}
+
+bool vq_split_enable_cb(struct virtqueue *vq)
+{
+	struct vq_split *s = &vq->split;
+
+	if (vq->event_idx) {
+		/* Interrupt me when you write the entry I will read next. */
+		VQ_WRITE_ONCE(*vq_split_used_event(vq), htole16(s->last_used_idx));
+	} else {
+		s->avail_flags &= (uint16_t)~VRING_AVAIL_F_NO_INTERRUPT;
+		VQ_WRITE_ONCE(s->avail->flags, htole16(s->avail_flags));
+	}
+	/*
+	 * The device may have used entries before it saw the request: make the
+	 * request visible, then look, so that such entries are not missed.
+	 */
+	vq_barrier_full();
+	return vq->batch_pending || vq_split_has_used(vq);
+}
+
+void vq_split_disable_cb(struct virtqueue *vq)
+{
+	struct vq_split *s = &vq->split;
+
+	if (vq->event_idx) {
+		/*
+		 * 2.7.7.2: with EVENT_IDX the flags must stay 0; instead name an
+		 * entry already behind us, so the device's used index will not
+		 * reach it again for 65535 entries.
+		 */
+		VQ_WRITE_ONCE(*vq_split_used_event(vq), htole16((uint16_t)(s->last_used_idx - 1)));
+	} else {
+		s->avail_flags |= VRING_AVAIL_F_NO_INTERRUPT;
+		VQ_WRITE_ONCE(s->avail->flags, htole16(s->avail_flags));
+	}
+}
+
+void *vq_split_detach_unused(struct virtqueue *vq)
+{
+	void *cookie;
+	uint16_t i;
+
+	if (vq->num_inflight == 0)
+		return NULL;
+	/* In order, detach oldest first so the ring positions stay consistent. */
+	if (vq->in_order) {
+		i = vq->split.oldest_head;
+		cookie = vq->chains[i].cookie;
+		free_chain(vq, i);
+		return cookie;
+	}
+	for (i = 0; i < vq->size; i++) {
+		if (vq->chains[i].cookie != NULL) {
+			cookie = vq->chains[i].cookie;
+			free_chain(vq, i);
+			return cookie;
+		}
+	}
+	return NULL;
+}
+
+void vq_split_position(const struct virtqueue *vq, struct vq_position *pos)
+{
+	pos->avail_idx = vq->split.avail_idx;
+	pos->avail_wrap = false;
+	pos->used_idx = vq->split.last_used_idx;
+	pos->used_wrap = false;
+}
