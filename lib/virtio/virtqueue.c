@@ -175,6 +175,9 @@ bool vq_kick_prepare(struct virtqueue *vq)
 
 int vq_notify(struct virtqueue *vq)
 {
+	/* A broken queue's device must not be sent to read a ring we gave up on. */
+	if (vq->broken)
+		return -ENOTRECOVERABLE;
 	vq->stats.kicks++;
 	if (vq->notify == NULL)
 		return 0;

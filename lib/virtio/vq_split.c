@@ -225,6 +225,22 @@ static int take_from_batch(struct virtqueue *vq, void **cookie, uint32_t *len)
 	return complete_chain(vq, head, 0, cookie, len);
 }
 
+/*
+ * In order: chains from the oldest in flight up to and including @head,
+ * which is in flight; 0 if walking the chains never reaches it.
+ */
+static uint16_t batch_size(const struct virtqueue *vq, uint16_t head)
+{
+	uint16_t h = vq->split.oldest_head, n;
+
+	for (n = 1; n <= vq->num_inflight; n++) {
+		if (h == head)
+			return n;
+		h = (uint16_t)((vq->chains[h].last + 1) & (vq->size - 1));
+	}
+	return 0;
+}
+
 int vq_split_get_used(struct virtqueue *vq, void **cookie, uint32_t *len)
 {
 	struct vq_split *s = &vq->split;
@@ -245,11 +261,11 @@ int vq_split_get_used(struct virtqueue *vq, void **cookie, uint32_t *len)
 		if (pending == 0)
 			return 0;
 		/*
-		 * The device cannot return more entries than the ring holds, nor
-		 * more than chains we published. A larger step (or one backwards)
-		 * means its index is garbage, and nothing after it can be trusted.
+		 * The device cannot have more entries outstanding than the ring
+		 * holds. A larger step (or one backwards) means its index is
+		 * garbage, and nothing after it can be trusted.
 		 */
-		if (pending > vq->size || pending > (uint16_t)(s->avail_published - s->last_used_idx)) {
+		if (pending > vq->size) {
 			vq_mark_broken(vq, VQ_REFUSE_IDX_JUMP);
 			return -ENOTRECOVERABLE;
 		}
@@ -257,28 +273,39 @@ int vq_split_get_used(struct virtqueue *vq, void **cookie, uint32_t *len)
 		elem = &s->used->ring[s->last_used_idx & (vq->size - 1)];
 		id = le32toh(VQ_READ_ONCE(elem->id));
 		used_len = le32toh(VQ_READ_ONCE(elem->len));
-		s->last_used_idx++;
 
 		/* Refuse entries that name no chain of ours, and read the next one. */
 		if (id >= vq->size) {
+			s->last_used_idx++;
 			vq_refuse(vq, VQ_REFUSE_ID_RANGE);
 			continue;
 		}
 		if (vq->chains[id].cookie == NULL) {
+			s->last_used_idx++;
 			vq_refuse(vq, VQ_REFUSE_ID_NOT_INFLIGHT);
 			continue;
 		}
 
 		if (vq->in_order && id != s->oldest_head) {
+			uint16_t batch = batch_size(vq, (uint16_t)id);
+
 			/*
-			 * 2.7.9: in order, the device may write one entry for a
-			 * batch, naming its last chain; all before it are done.
+			 * 2.7.8: in order, the device may write one entry for a
+			 * batch, naming its last chain, "and increments the used
+			 * idx by the size of the batch". An index that did not
+			 * move that far cannot be right.
 			 */
+			if (batch == 0 || batch > pending) {
+				vq_mark_broken(vq, VQ_REFUSE_IDX_JUMP);
+				return -ENOTRECOVERABLE;
+			}
+			s->last_used_idx = (uint16_t)(s->last_used_idx + batch);
 			vq->batch_pending = true;
 			vq->batch_id = (uint16_t)id;
 			vq->batch_len = used_len;
 			return take_from_batch(vq, cookie, len);
 		}
+		s->last_used_idx++;
 		return complete_chain(vq, (uint16_t)id, used_len, cookie, len);
 	}
 }

@@ -157,7 +157,10 @@ void vq_publish(struct virtqueue *vq);
  */
 bool vq_kick_prepare(struct virtqueue *vq);
 
-/** Notify the device through the callback, counting the kick. Returns its result. */
+/**
+ * Notify the device through the callback, counting the kick. Returns its
+ * result, or -ENOTRECOVERABLE (nothing sent) when the queue is broken.
+ */
 int vq_notify(struct virtqueue *vq);
 
 /** vq_kick_prepare() then vq_notify() if needed. Returns true if it notified. */
@@ -173,8 +176,11 @@ bool vq_kick(struct virtqueue *vq);
  * -ENOTRECOVERABLE when the queue is (now) broken.
  * Entries that name no chain are refused, counted and skipped.
  *
- * With IN_ORDER, a device may complete a batch with one entry; the chains
- * before it come back with @len 0 (the device said nothing of them).
+ * With IN_ORDER, a device may complete a batch with one entry naming its
+ * last chain (split: written at the batch's first slot, the used index
+ * moved by the batch size, 2.7.8; packed: one descriptor, the rest of the
+ * batch's slots skipped, 2.8.9); the chains before it come back with @len
+ * 0 (the device said nothing of them).
  */
 int vq_get_used(struct virtqueue *vq, void **cookie, uint32_t *len);
 
