@@ -84,9 +84,14 @@ int vq_create(const struct vq_config *cfg, void *ring_mem, uint64_t ring_dev_add
 	if (((uintptr_t)ring_mem & 63) != 0)
 		return -EINVAL;
 
-	/* chains[size], then the private uint16_t link array of either layout. */
+	/*
+	 * chains[size], then the private uint16_t link array of either layout,
+	 * then (packed) the head flags waiting for publish.
+	 */
 	bytes = sizeof(*vq) + (size_t)cfg->size * sizeof(struct vq_chain) +
 		(size_t)cfg->size * sizeof(uint16_t);
+	if (cfg->layout == VQ_LAYOUT_PACKED)
+		bytes += (size_t)cfg->size * sizeof(struct vq_packed_pending);
 	vq = calloc(1, bytes);
 	if (vq == NULL)
 		return -ENOMEM;
@@ -132,6 +137,8 @@ void vq_reset(struct virtqueue *vq)
 	} else {
 		memset(&vq->packed, 0, sizeof(vq->packed));
 		vq->packed.id_next = links;
+		/* uint16_t links[size] leave the next address 2-byte aligned, as needed. */
+		vq->packed.pending = (struct vq_packed_pending *)&links[vq->size];
 		vq_packed_init(vq);
 	}
 }
@@ -159,9 +166,10 @@ int vq_add(struct virtqueue *vq, const struct vq_buf *bufs, uint16_t n_out, uint
 
 void vq_publish(struct virtqueue *vq)
 {
-	/* Packed descriptors are published one chain at a time by vq_add(). */
 	if (vq->layout == VQ_LAYOUT_SPLIT)
 		vq_split_publish(vq);
+	else
+		vq_packed_publish(vq);
 }
 
 bool vq_kick_prepare(struct virtqueue *vq)

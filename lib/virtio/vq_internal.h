@@ -72,6 +72,11 @@ struct vq_split {
 	uint16_t oldest_head;     /* in-order: head of the oldest chain in flight */
 };
 
+struct vq_packed_pending {
+	uint16_t flags;  /* head descriptor flags to store at publish */
+	uint16_t ndescs; /* ring slots of that chain */
+};
+
 struct vq_packed {
 	struct vring_packed_desc *desc;
 	struct vring_packed_desc_event *driver_event; /* we write: do we want interrupts */
@@ -83,6 +88,13 @@ struct vq_packed {
 	uint16_t last_used;         /* slot of the next used descriptor */
 	bool used_wrap;             /* wrap counter we expect there */
 	uint16_t descs_since_kick;  /* descriptors made available since the last kick decision */
+	/*
+	 * Chains added but not yet published: their head flags wait in
+	 * pending[head slot] until vq_publish() hands them over in order.
+	 */
+	struct vq_packed_pending *pending;
+	uint16_t publish_slot;      /* head slot of the first unpublished chain */
+	uint16_t pending_chains;
 	uint16_t driver_event_flags; /* shadow of driver_event->flags */
 };
 
@@ -174,6 +186,7 @@ size_t vq_packed_mem_layout(uint16_t size);
 void vq_packed_init(struct virtqueue *vq);
 int vq_packed_add(struct virtqueue *vq, const struct vq_buf *bufs, uint16_t n_out, uint16_t n_in,
 		  void *cookie, bool indirect);
+void vq_packed_publish(struct virtqueue *vq);
 bool vq_packed_kick_prepare(struct virtqueue *vq);
 int vq_packed_get_used(struct virtqueue *vq, void **cookie, uint32_t *len);
 bool vq_packed_has_used(const struct virtqueue *vq);

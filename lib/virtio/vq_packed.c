@@ -119,7 +119,7 @@ int vq_packed_add(struct virtqueue *vq, const struct vq_buf *bufs, uint16_t n_ou
 			p->desc[slot].id = htole16(id);
 			if (j >= n_out)
 				writable += bufs[j].len;
-			/* The head's flags go last: they hand the whole chain over. */
+			/* The head's flags go last, at publish. */
 			if (j == 0)
 				head_flags = flags;
 			else
@@ -130,12 +130,11 @@ int vq_packed_add(struct virtqueue *vq, const struct vq_buf *bufs, uint16_t n_ou
 		p->avail_wrap = wrap;
 	}
 
-	/*
-	 * 2.8.21.1: "The driver MUST perform a suitable memory barrier before
-	 * the flags update, to ensure the device sees the most up-to-date
-	 * copy" of the descriptors. The release store is that barrier.
-	 */
-	__atomic_store_n(&p->desc[head].flags, htole16(head_flags), __ATOMIC_RELEASE);
+	/* The head's flags hand the chain over: they wait for vq_publish(). */
+	p->pending[head].flags = head_flags;
+	p->pending[head].ndescs = needed;
+	if (p->pending_chains++ == 0)
+		p->publish_slot = head;
 
 	vq->num_free -= needed;
 	vq->num_inflight++;
@@ -152,6 +151,28 @@ int vq_packed_add(struct virtqueue *vq, const struct vq_buf *bufs, uint16_t n_ou
 	return 0;
 }
 
+void vq_packed_publish(struct virtqueue *vq)
+{
+	struct vq_packed *p = &vq->packed;
+	uint16_t slot = p->publish_slot;
+
+	/* Oldest first: the device reads heads in ring order. */
+	while (p->pending_chains > 0) {
+		/*
+		 * 2.8.21.1: "The driver MUST perform a suitable memory barrier
+		 * before the flags update, to ensure the device sees the most
+		 * up-to-date copy" of the chain. The release store is that barrier.
+		 */
+		__atomic_store_n(&p->desc[slot].flags, htole16(p->pending[slot].flags),
+				 __ATOMIC_RELEASE);
+		slot = (uint16_t)(slot + p->pending[slot].ndescs);
+		if (slot >= vq->size)
+			slot = (uint16_t)(slot - vq->size);
+		p->pending_chains--;
+	}
+	p->publish_slot = slot;
+}
+
 bool vq_packed_kick_prepare(struct virtqueue *vq)
 {
 	struct vq_packed *p = &vq->packed;
@@ -159,6 +180,7 @@ bool vq_packed_kick_prepare(struct virtqueue *vq)
 	uint16_t new_idx, old_idx, off_wrap, event_idx, flags;
 	bool needed;
 
+	vq_packed_publish(vq);
 	if (added == 0)
 		return false; /* nothing new: nothing to tell */
 	p->descs_since_kick = 0;
@@ -258,6 +280,14 @@ static int take_from_batch(struct virtqueue *vq, void **cookie, uint32_t *len)
 /*
  * State of the descriptor at the next used slot: 1 used, 0 not (yet),
  * -1 marked used in a way that cannot be right.
+ *
+ * Used means AVAIL == USED == our used wrap counter (2.8.1). With chains in
+ * flight, this slot is the head of the oldest one, which we made available
+ * as AVAIL = wrap, USED = !wrap; the device may only turn it into
+ * AVAIL = USED = wrap, so USED = wrap with AVAIL != wrap is a wrong wrap
+ * counter. With nothing published in flight the slot holds what the previous lap left
+ * (an unused chain tail reads AVAIL != USED legitimately), and only a
+ * descriptor that is fully "used" in this lap is wrong.
  */
 static int next_used_state(const struct virtqueue *vq, uint16_t flags)
 {
@@ -265,12 +295,13 @@ static int next_used_state(const struct virtqueue *vq, uint16_t flags)
 	bool avail = (flags & VRING_PACKED_DESC_F_AVAIL) != 0;
 	bool used = (flags & VRING_PACKED_DESC_F_USED) != 0;
 
+	/* Chains added but not published are not in flight as far as the device knows. */
+	if (vq->num_inflight == p->pending_chains)
+		return (avail == p->used_wrap && used == p->used_wrap) ? -1 : 0;
 	if (used != p->used_wrap)
-		return 0; /* still ours-available, or left from the previous lap */
+		return 0;
 	if (avail != used)
-		return -1; /* USED says this lap, AVAIL disagrees: a wrong wrap counter */
-	if (vq->num_free == vq->size)
-		return -1; /* used, yet we made nothing available */
+		return -1;
 	return 1;
 }
 
@@ -297,7 +328,12 @@ int vq_packed_get_used(struct virtqueue *vq, void **cookie, uint32_t *len)
 	}
 
 	id = le16toh(VQ_READ_ONCE(desc->id));
-	used_len = le32toh(VQ_READ_ONCE(desc->len));
+	/*
+	 * 2.8.4: "Element Length is reserved for used descriptors without the
+	 * VIRTQ_DESC_F_WRITE flag, and is ignored by drivers." DPDK's vhost
+	 * leaves the driver's length there on tx: it means nothing written.
+	 */
+	used_len = (flags & VRING_DESC_F_WRITE) ? le32toh(VQ_READ_ONCE(desc->len)) : 0;
 
 	/*
 	 * Where the next used descriptor sits depends on how many slots this
@@ -361,6 +397,8 @@ void *vq_packed_detach_unused(struct virtqueue *vq)
 
 	if (vq->num_inflight == 0)
 		return NULL;
+	/* Tearing down: chains not yet published never will be. */
+	vq->packed.pending_chains = 0;
 	/* In order, the oldest chain is the one at the next used slot. */
 	if (vq->in_order)
 		return release_chain(vq, vq->packed.last_used);

@@ -259,6 +259,7 @@ static void test_packed_snapshot_fields(void **state)
 	}
 	/* 24 slots used: both positions at slot 0 of lap 3, wrap counter 0. */
 	assert_int_equal(vq_add(f->vq, ind, 1, 2, &f->cookies[1], VQ_ADD_INDIRECT), 0);
+	vq_publish(f->vq);
 	vq_enable_cb(f->vq);
 
 	js = vq_to_json(f->vq, 0, 2);
