@@ -1515,6 +1515,40 @@ static void test_stale_chain_tail_is_not_used(void **state)
 	get_none(fx);
 }
 
+/*
+ * The same stale tail, now under a chain that was added but not yet
+ * published: the device cannot have seen it, so it is not "in flight" for
+ * the wrap check, and polling must neither return it nor break the queue.
+ */
+static void test_stale_tail_under_unpublished_chain(void **state)
+{
+	struct fx *fx = *state;
+	struct rec *a, *b, *c;
+
+	assert_int_equal(fx->p.size, 4);
+	a = add_ok(fx, 1, 1); /* slots 0, 1 */
+	kick_expect(fx, true);
+	complete(fx, a, 1);
+	b = add_ok(fx, 2, 0); /* slots 2, 3 */
+	kick_expect(fx, true);
+	complete(fx, b, 0);
+	/* Slot 0 of lap 1 next; slot 1 still holds a's tail: AVAIL set, USED clear. */
+	c = add_ok(fx, 1, 0); /* slot 0, wrap 0, not published */
+	get_none(fx);
+	assert_false(vq_has_used(fx->vq));
+	assert_false(vq_is_broken(fx->vq));
+	kick_expect(fx, true);
+	complete(fx, c, 0);
+	/* Slot 1 is next: its stale tail reads USED == wrap 0 with AVAIL 1. */
+	c = add_ok(fx, 1, 0); /* slot 1, not published */
+	get_none(fx);
+	assert_false(vq_is_broken(fx->vq));
+	kick_expect(fx, true);
+	complete(fx, c, 0);
+	get_none(fx);
+	assert_no_refusals(fx);
+}
+
 /* ---- malformed device writes ------------------------------------------ */
 
 /*
@@ -2039,6 +2073,7 @@ int main(void)
 	    T(test_cb_enable_disable, p4),
 	    T(test_cb_event_idx, p4_ev),
 	    T(test_stale_chain_tail_is_not_used, p4),
+	    T(test_stale_tail_under_unpublished_chain, p4),
 	    T(test_bad_id_range, p5),
 	    T(test_bad_id_range_max, p8),
 	    T(test_bad_id_not_inflight, p7),

@@ -6,7 +6,7 @@
  * is the "guest", with its rings and buffers in a memfd it shares with
  * testpmd through SET_MEM_TABLE.
  *
- * Usage: test_vu_testpmd split|packed [server]: the ring layout, and with
+ * Usage: test_vu_testpmd split|packed [server] [--show]: the ring layout, and with
  * "server" we listen and net_vhost connects to us (its client=1). Two phases, each
  * against a fresh testpmd, killed with SIGKILL at the end as a crash
  * would be:
@@ -61,6 +61,7 @@ struct ctx {
 	char prefix[64];
 	char log[128];
 	bool server; /* we listen, net_vhost connects (client=1) */
+	bool show;   /* --show: print the device and its queues after traffic (the README's demo) */
 	pid_t backend; /* testpmd, 0 when none */
 	int backend_stdin; /* write end of its stdin pipe */
 	int nprefix;
@@ -311,6 +312,20 @@ static void dump_queue(const char *name, const struct virtqueue *vq, uint32_t ar
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 
 	say("%s queue: %s", name, s ? s : "(no json)");
+	free(s);
+	json_decref(j);
+}
+
+/* --show: the device as negotiated and each queue's state, as vctl will show them. */
+static void show_state(struct ctx *c)
+{
+	json_t *j = json_pack("{s:o, s:o, s:o}",
+			      "device", virtio_dev_to_json(&c->dev),
+			      "rx", vq_to_json(c->rxq, 0, 4),
+			      "tx", vq_to_json(c->txq, 0, 4));
+	char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+
+	printf("%s\n", s ? s : "(no json)");
 	free(s);
 	json_decref(j);
 }
@@ -605,6 +620,8 @@ static int phase(struct ctx *c, enum vq_layout layout, const char *name, bool re
 		goto fail;
 	if (loopback(c, NPKTS))
 		goto fail;
+	if (c->show && !reconnect)
+		show_state(c);
 	if (teardown_and_check(c, layout))
 		goto fail;
 	/* Restart the rings where the backend stopped: the rx buffers still posted stay. */
@@ -628,9 +645,13 @@ int main(int argc, char **argv)
 	int result = 1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1 && strcmp(argv[argc - 1], "--show") == 0) {
+		c.show = true;
+		argc--;
+	}
 	if (argc < 2 || argc > 3 || (strcmp(argv[1], "split") && strcmp(argv[1], "packed")) ||
 	    (argc == 3 && strcmp(argv[2], "server"))) {
-		fprintf(stderr, "usage: %s split|packed [server]\n", argv[0]);
+		fprintf(stderr, "usage: %s split|packed [server] [--show]\n", argv[0]);
 		return 1;
 	}
 	c.server = argc == 3;
