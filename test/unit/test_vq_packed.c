@@ -1508,11 +1508,22 @@ static void test_stale_chain_tail_is_not_used(void **state)
 	assert_false(vq_is_broken(fx->vq));
 	assert_false(vq_enable_cb(fx->vq));
 	assert_no_refusals(fx);
+	/*
+	 * A chain added but not published over that slot: its head still
+	 * holds the stale bits, the device knows nothing of it, and the
+	 * driver must neither see a used entry nor call it malformed.
+	 */
+	a = add_ok(fx, 0, 2); /* slots 1, 2 */
+	assert_false(vq_has_used(fx->vq));
+	get_none(fx);
+	assert_false(vq_is_broken(fx->vq));
+	pop_none(fx);
 	/* And the ring goes on. */
-	a = add_ok(fx, 0, 1);
 	kick_expect(fx, true);
 	complete(fx, a, 1);
 	get_none(fx);
+	assert_no_refusals(fx);
+	assert_position(fx, 3, false, 3, false);
 }
 
 /*
@@ -1547,6 +1558,41 @@ static void test_stale_tail_under_unpublished_chain(void **state)
 	complete(fx, c, 0);
 	get_none(fx);
 	assert_no_refusals(fx);
+}
+
+/*
+ * 2.8.4: "Element Length is reserved for used descriptors without the
+ * VIRTQ_DESC_F_WRITE flag, and is ignored by drivers." DPDK's vhost leaves
+ * the driver's own length there when it returns a tx chain: that is no
+ * claim of bytes written and must be neither refused nor reported.
+ */
+static void test_used_len_ignored_without_write(void **state)
+{
+	struct fx *fx = *state;
+	static const uint32_t lens[] = {60, 1500};
+	struct rec *tx = rec_make(fx, 2, 0, lens, false);
+	struct rec *rx = add_ok(fx, 0, 1);
+
+	assert_int_equal(rec_add(fx, tx), 0);
+	kick_expect(fx, true);
+	pop_rec(fx, rx);
+	pop_rec(fx, tx);
+	/* rx first, without WRITE: its len says nothing, so 0 bytes. */
+	model_packed_write_desc(&fx->model, fx->model.used_idx, rx->id, 7,
+				model_packed_used_flags(fx->model.used_wrap));
+	model_packed_skip_used(&fx->model, rx->slots);
+	/* tx with its readable length echoed back, as vhost does. */
+	model_packed_write_desc(&fx->model, fx->model.used_idx, tx->id, 1560,
+				model_packed_used_flags(fx->model.used_wrap));
+	model_packed_skip_used(&fx->model, tx->slots);
+	rx->state = tx->state = REC_PUSHED;
+	get_expect(fx, rx, 0);
+	get_expect(fx, tx, 0);
+	get_none(fx);
+	assert_no_refusals(fx);
+	assert_false(vq_is_broken(fx->vq));
+	assert_int_equal(vq_get_stats(fx->vq)->chains_used, 2);
+	assert_position_model(fx);
 }
 
 /* ---- malformed device writes ------------------------------------------ */
@@ -2073,6 +2119,7 @@ int main(void)
 	    T(test_cb_enable_disable, p4),
 	    T(test_cb_event_idx, p4_ev),
 	    T(test_stale_chain_tail_is_not_used, p4),
+	    T(test_used_len_ignored_without_write, p8),
 	    T(test_stale_tail_under_unpublished_chain, p4),
 	    T(test_bad_id_range, p5),
 	    T(test_bad_id_range_max, p8),
