@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * net_vpmd internals: the adapter behind one ethdev port and its queues.
+ */
+#ifndef VPMD_H
+#define VPMD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ethdev_driver.h>
+#include <rte_memzone.h>
+
+#include <vpmd/vhost_user.h>
+#include <vpmd/virtio_dev.h>
+#include <vpmd/virtqueue.h>
+
+#include "vpmd_devargs.h"
+
+/* virtio-net queue numbering (5.1.2): receiveq N is 2N, transmitq N is 2N+1. */
+#define VPMD_RXQ_INDEX(q) ((uint16_t)(2 * (q)))
+#define VPMD_TXQ_INDEX(q) ((uint16_t)(2 * (q) + 1))
+
+#define VPMD_HDR_SIZE ((uint16_t)sizeof(struct virtio_net_hdr))
+/* Segments one tx chain may take: a packet of more goes out as an error. */
+#define VPMD_TX_MAX_SEGS 64
+#define VPMD_RX_REFILL_BATCH 64
+
+struct vpmd_queue_stats {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t errors;      /* rx: refused or malformed; tx: could not be sent */
+	uint64_t mbuf_alloc_failed;
+};
+
+struct vpmd_rxq {
+	struct virtqueue *vq;
+	const struct rte_memzone *mz; /* ring memory, sized for nb_desc */
+	struct rte_mempool *mp;
+	uint16_t port_id;
+	uint16_t queue_id;
+	uint16_t nb_desc;
+	bool mrg_rxbuf;
+	/* A mergeable packet whose buffers have not all arrived yet. */
+	struct rte_mbuf *partial_head;
+	struct rte_mbuf *partial_tail;
+	uint16_t partial_left;
+	struct vpmd_queue_stats stats;
+};
+
+struct vpmd_txq {
+	struct virtqueue *vq;
+	const struct rte_memzone *mz;
+	uint16_t port_id;
+	uint16_t queue_id;
+	uint16_t nb_desc;
+	uint16_t free_thresh; /* reclaim completions when fewer descriptors are free */
+	struct vpmd_queue_stats stats;
+};
+
+struct vpmd_adapter {
+	char name[RTE_DEV_NAME_MAX_LEN];
+	struct vpmd_devargs args;
+	struct vhost_user *vu;
+	struct virtio_dev vdev;
+	uint64_t features_supported; /* what we ask of the device */
+	bool started;
+	uint16_t mtu;
+	struct rte_ether_addr mac;
+};
+
+static inline struct vpmd_adapter *vpmd_adapter_of(const struct rte_eth_dev *dev)
+{
+	return dev->data->dev_private;
+}
+
+/* vpmd_mem.c */
+int vpmd_mem_regions_set(struct vpmd_adapter *ad);
+
+/* vpmd_queue.c */
+int vpmd_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id, uint16_t nb_desc,
+			unsigned int socket_id, const struct rte_eth_rxconf *conf,
+			struct rte_mempool *mp);
+int vpmd_tx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id, uint16_t nb_desc,
+			unsigned int socket_id, const struct rte_eth_txconf *conf);
+void vpmd_rx_queue_release(struct rte_eth_dev *dev, uint16_t queue_id);
+void vpmd_tx_queue_release(struct rte_eth_dev *dev, uint16_t queue_id);
+int vpmd_queues_start(struct rte_eth_dev *dev);
+void vpmd_queues_stop(struct rte_eth_dev *dev);
+
+/* vpmd_rx.c / vpmd_tx.c */
+uint16_t vpmd_recv_pkts(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts);
+uint16_t vpmd_xmit_pkts(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts);
+int vpmd_rx_refill(struct vpmd_rxq *rxq);
+void vpmd_tx_reclaim(struct vpmd_txq *txq);
+
+/* vpmd_stats.c */
+int vpmd_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats);
+int vpmd_stats_reset(struct rte_eth_dev *dev);
+int vpmd_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats, unsigned int n);
+int vpmd_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
+			  unsigned int size);
+
+#endif /* VPMD_H */

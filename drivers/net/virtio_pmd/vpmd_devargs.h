@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * net_vpmd device arguments: parsed and checked once at probe.
+ */
+#ifndef VPMD_DEVARGS_H
+#define VPMD_DEVARGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+
+#define VPMD_DEVARGS_LIST \
+	"path=<socket> server=<0|1> queues=<1-128> queue_size=<64-32768> packed_vq=<0|1> " \
+	"mrg_rxbuf=<0|1> in_order=<0|1> event_idx=<0|1> mac=<xx:xx:xx:xx:xx:xx> " \
+	"mtu=<68-65535> speed=<Mbps>"
+
+struct vpmd_devargs {
+	char path[108];    /* vhost-user socket (sun_path size) */
+	bool server;       /* we listen, the backend connects */
+	uint16_t queues;   /* queue pairs */
+	uint16_t queue_size; /* largest ring the device is asked for */
+	bool packed_vq;
+	bool mrg_rxbuf;
+	bool in_order;
+	bool event_idx;
+	bool mac_set;
+	struct rte_ether_addr mac;
+	uint16_t mtu;      /* 0: the device's, or 1500 */
+	uint32_t speed;    /* Mbit/s reported by link_update */
+};
+
+/**
+ * Parse @args (the vdev's devargs string, may be NULL) into @out, with
+ * defaults for what is absent. On a bad or unknown key, logs one line
+ * naming it and returns -EINVAL.
+ */
+int vpmd_devargs_parse(const char *name, const char *args, struct vpmd_devargs *out);
+
+#endif /* VPMD_DEVARGS_H */

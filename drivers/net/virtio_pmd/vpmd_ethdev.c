@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * net_vpmd: the vdev, its probe and remove, and the ethdev control ops.
+ *
+ * Probe parses and checks the devargs and creates the vhost-user
+ * transport without touching the socket. dev_start connects (client) or
+ * waits for the backend (server), negotiates, sets up the rings and sets
+ * DRIVER_OK; dev_stop takes the rings back from the device.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <bus_vdev_driver.h>
+#include <ethdev_driver.h>
+#include <ethdev_vdev.h>
+#include <rte_ether.h>
+#include <rte_kvargs.h>
+#include <rte_malloc.h>
+
+#include <vpmd/virtio_features.h>
+#include <vpmd/virtio_spec.h>
+
+#include "vpmd.h"
+#include "vpmd_logs.h"
+
+RTE_LOG_REGISTER(vpmd_logtype_init, pmd.net.vpmd.init, NOTICE);
+RTE_LOG_REGISTER(vpmd_logtype_driver, pmd.net.vpmd.driver, NOTICE);
+
+#define VPMD_MAX_RX_PKTLEN 9728
+
+/* What we ask of the device; devargs may add or remove some. */
+static uint64_t supported_features(const struct vpmd_devargs *a)
+{
+	uint64_t f = VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_NET_F_MAC) |
+		     VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_NET_F_MTU);
+
+	if (a->packed_vq)
+		f |= VIRTIO_BIT(VIRTIO_F_RING_PACKED);
+	if (a->mrg_rxbuf)
+		f |= VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
+	if (a->in_order)
+		f |= VIRTIO_BIT(VIRTIO_F_IN_ORDER);
+	if (a->event_idx)
+		f |= VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
+	return f;
+}
+
+static int vpmd_dev_configure(struct rte_eth_dev *dev)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	const struct rte_eth_conf *conf = &dev->data->dev_conf;
+
+	if (dev->data->nb_rx_queues != dev->data->nb_tx_queues) {
+		VPMD_DRV_LOG(ERR, ad->name, "%u rx and %u tx queues: virtio-net queues go in pairs",
+			     dev->data->nb_rx_queues, dev->data->nb_tx_queues);
+		return -EINVAL;
+	}
+	if (conf->rxmode.mq_mode != RTE_ETH_MQ_RX_NONE && dev->data->nb_rx_queues > 1) {
+		VPMD_DRV_LOG(ERR, ad->name, "rx multi-queue mode %d is not supported",
+			     conf->rxmode.mq_mode);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int vpmd_link_update(struct rte_eth_dev *dev, int wait_to_complete)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	struct rte_eth_link link = {
+		.link_speed = ad->args.speed,
+		.link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
+		.link_autoneg = RTE_ETH_LINK_FIXED,
+		.link_status = RTE_ETH_LINK_DOWN,
+	};
+
+	(void)wait_to_complete;
+	if (ad->started && vhost_user_check_connection(ad->vu) == 0)
+		link.link_status = RTE_ETH_LINK_UP;
+	return rte_eth_linkstatus_set(dev, &link);
+}
+
+static void log_features(const struct vpmd_adapter *ad)
+{
+	json_t *names = virtio_features_to_json(ad->vdev.negotiated);
+	char *s = names ? json_dumps(names, JSON_COMPACT) : NULL;
+
+	VPMD_INIT_LOG(INFO, "%s: negotiated %s", ad->name, s ? s : "?");
+	free(s);
+	json_decref(names);
+}
+
+static int vpmd_dev_start(struct rte_eth_dev *dev)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	uint64_t required = VIRTIO_BIT(VIRTIO_F_VERSION_1);
+	uint16_t q;
+	int rc;
+
+	if (ad->args.packed_vq)
+		required |= VIRTIO_BIT(VIRTIO_F_RING_PACKED);
+
+	if (!vhost_user_is_connected(ad->vu)) {
+		rc = vhost_user_connect(ad->vu);
+		if (rc < 0) {
+			VPMD_DRV_LOG(ERR, ad->name, "cannot reach the vhost-user backend at %s: %s",
+				     ad->args.path, rte_strerror(-rc));
+			return rc;
+		}
+	}
+	if (dev->data->nb_rx_queues > vhost_user_queue_num(ad->vu)) {
+		VPMD_DRV_LOG(ERR, ad->name, "%u queue pairs asked, the backend has %u",
+			     dev->data->nb_rx_queues, vhost_user_queue_num(ad->vu));
+		return -EINVAL;
+	}
+	rc = vpmd_mem_regions_set(ad);
+	if (rc < 0)
+		return rc;
+	rc = virtio_dev_negotiate(&ad->vdev, ad->features_supported, required);
+	if (rc < 0) {
+		VPMD_DRV_LOG(ERR, ad->name, "feature negotiation failed: %s (offered 0x%" PRIx64
+			     ", asked 0x%" PRIx64 ")", rte_strerror(-rc), ad->vdev.offered,
+			     ad->features_supported);
+		return rc;
+	}
+	log_features(ad);
+
+	rc = vpmd_queues_start(dev);
+	if (rc < 0)
+		goto fail;
+	rc = virtio_dev_driver_ok(&ad->vdev);
+	if (rc < 0) {
+		VPMD_DRV_LOG(ERR, ad->name, "DRIVER_OK refused: %s", rte_strerror(-rc));
+		goto fail;
+	}
+	/* The rx rings were filled before DRIVER_OK: tell the device now. */
+	for (q = 0; q < dev->data->nb_rx_queues; q++) {
+		struct vpmd_rxq *rxq = dev->data->rx_queues[q];
+
+		vq_notify(rxq->vq);
+	}
+
+	dev->rx_pkt_burst = vpmd_recv_pkts;
+	dev->tx_pkt_burst = vpmd_xmit_pkts;
+	VPMD_INIT_LOG(INFO, "%s: %s rings, %s rx buffers", ad->name,
+		      virtio_dev_has_feature(&ad->vdev, VIRTIO_F_RING_PACKED) ? "packed" : "split",
+		      virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_MRG_RXBUF) ? "mergeable"
+										 : "single");
+	for (q = 0; q < dev->data->nb_rx_queues; q++) {
+		dev->data->rx_queue_state[q] = RTE_ETH_QUEUE_STATE_STARTED;
+		dev->data->tx_queue_state[q] = RTE_ETH_QUEUE_STATE_STARTED;
+	}
+	ad->started = true;
+	vpmd_link_update(dev, 0);
+	return 0;
+
+fail:
+	vpmd_queues_stop(dev);
+	virtio_dev_reset(&ad->vdev);
+	return rc;
+}
+
+static int vpmd_dev_stop(struct rte_eth_dev *dev)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	uint16_t q;
+
+	if (!ad->started)
+		return 0;
+	ad->started = false;
+	dev->rx_pkt_burst = rte_eth_pkt_burst_dummy;
+	dev->tx_pkt_burst = rte_eth_pkt_burst_dummy;
+	vpmd_queues_stop(dev);
+	if (vhost_user_is_connected(ad->vu))
+		virtio_dev_reset(&ad->vdev);
+	for (q = 0; q < dev->data->nb_rx_queues; q++)
+		dev->data->rx_queue_state[q] = RTE_ETH_QUEUE_STATE_STOPPED;
+	for (q = 0; q < dev->data->nb_tx_queues; q++)
+		dev->data->tx_queue_state[q] = RTE_ETH_QUEUE_STATE_STOPPED;
+	vpmd_link_update(dev, 0);
+	return 0;
+}
+
+static int vpmd_dev_close(struct rte_eth_dev *dev)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	uint16_t q;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return 0;
+	vpmd_dev_stop(dev);
+	for (q = 0; q < dev->data->nb_rx_queues; q++)
+		vpmd_rx_queue_release(dev, q);
+	for (q = 0; q < dev->data->nb_tx_queues; q++)
+		vpmd_tx_queue_release(dev, q);
+	vhost_user_destroy(ad->vu);
+	ad->vu = NULL;
+	/* ethdev frees mac_addrs with the port. */
+	return 0;
+}
+
+static int vpmd_dev_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+
+	info->max_rx_queues = ad->args.queues;
+	info->max_tx_queues = ad->args.queues;
+	info->max_mac_addrs = 1;
+	info->min_rx_bufsize = RTE_ETHER_MIN_LEN;
+	info->max_rx_pktlen = VPMD_MAX_RX_PKTLEN;
+	info->min_mtu = RTE_ETHER_MIN_MTU;
+	info->max_mtu = VPMD_MAX_RX_PKTLEN - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN;
+	info->rx_desc_lim = (struct rte_eth_desc_lim){
+		.nb_max = ad->args.queue_size,
+		.nb_min = 64,
+		.nb_align = 1,
+	};
+	info->tx_desc_lim = info->rx_desc_lim;
+	info->default_rxportconf.ring_size = RTE_MIN(ad->args.queue_size, 256);
+	info->default_txportconf.ring_size = RTE_MIN(ad->args.queue_size, 256);
+	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
+	info->speed_capa = RTE_ETH_LINK_SPEED_FIXED;
+	return 0;
+}
+
+static int vpmd_promiscuous_enable(struct rte_eth_dev *dev)
+{
+	/* Without CTRL_RX the device delivers every frame: promiscuous already. */
+	return virtio_dev_has_feature(&vpmd_adapter_of(dev)->vdev, VIRTIO_NET_F_CTRL_RX) ? -ENOTSUP
+										       : 0;
+}
+
+static int vpmd_promiscuous_disable(struct rte_eth_dev *dev)
+{
+	(void)dev;
+	return -ENOTSUP;
+}
+
+static int vpmd_mtu_set(struct rte_eth_dev *dev, uint16_t mtu)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+
+	if (mtu < RTE_ETHER_MIN_MTU ||
+	    mtu > VPMD_MAX_RX_PKTLEN - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN)
+		return -EINVAL;
+	ad->mtu = mtu;
+	return 0;
+}
+
+static int vpmd_burst_mode_get(struct rte_eth_dev *dev, uint16_t queue_id,
+			       struct rte_eth_burst_mode *mode)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+
+	(void)queue_id;
+	snprintf(mode->info, sizeof(mode->info), "%s scalar%s",
+		 ad->args.packed_vq ? "packed" : "split",
+		 virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_MRG_RXBUF) ? " mergeable" : "");
+	return 0;
+}
+
+static const struct eth_dev_ops vpmd_ops = {
+	.dev_configure = vpmd_dev_configure,
+	.dev_start = vpmd_dev_start,
+	.dev_stop = vpmd_dev_stop,
+	.dev_close = vpmd_dev_close,
+	.dev_infos_get = vpmd_dev_infos_get,
+	.link_update = vpmd_link_update,
+	.rx_queue_setup = vpmd_rx_queue_setup,
+	.tx_queue_setup = vpmd_tx_queue_setup,
+	.rx_queue_release = vpmd_rx_queue_release,
+	.tx_queue_release = vpmd_tx_queue_release,
+	.stats_get = vpmd_stats_get,
+	.stats_reset = vpmd_stats_reset,
+	.xstats_get = vpmd_xstats_get,
+	.xstats_get_names = vpmd_xstats_get_names,
+	.promiscuous_enable = vpmd_promiscuous_enable,
+	.promiscuous_disable = vpmd_promiscuous_disable,
+	.mtu_set = vpmd_mtu_set,
+	.rx_burst_mode_get = vpmd_burst_mode_get,
+	.tx_burst_mode_get = vpmd_burst_mode_get,
+};
+
+static int vpmd_probe(struct rte_vdev_device *vdev)
+{
+	const char *name = rte_vdev_device_name(vdev);
+	struct vhost_user_config vcfg;
+	struct vpmd_devargs args;
+	struct rte_eth_dev *dev;
+	struct vpmd_adapter *ad;
+	int rc;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
+		VPMD_INIT_LOG(ERR, "%s: secondary processes are not supported", name);
+		return -ENOTSUP;
+	}
+	rc = vpmd_devargs_parse(name, rte_vdev_device_args(vdev), &args);
+	if (rc < 0)
+		return rc;
+
+	dev = rte_eth_vdev_allocate(vdev, sizeof(*ad));
+	if (dev == NULL)
+		return -ENOMEM;
+	ad = dev->data->dev_private;
+	snprintf(ad->name, sizeof(ad->name), "%s", name);
+	ad->args = args;
+	ad->features_supported = supported_features(&args);
+	ad->mtu = args.mtu ? args.mtu : RTE_ETHER_MTU;
+
+	vhost_user_config_init(&vcfg);
+	vcfg.path = args.path;
+	vcfg.mode = args.server ? VHOST_USER_MODE_SERVER : VHOST_USER_MODE_CLIENT;
+	vcfg.queue_size_max = args.queue_size;
+	rc = vhost_user_create(&vcfg, &ad->vu);
+	if (rc < 0) {
+		VPMD_INIT_LOG(ERR, "%s: vhost-user transport for %s: %s", name, args.path,
+			      rte_strerror(-rc));
+		goto fail;
+	}
+	rc = virtio_dev_init(&ad->vdev, &vhost_user_ops, ad->vu, name, true);
+	if (rc < 0)
+		goto fail;
+
+	if (args.mac_set)
+		ad->mac = args.mac;
+	else
+		rte_eth_random_addr(ad->mac.addr_bytes);
+	dev->data->mac_addrs = rte_zmalloc(name, RTE_ETHER_ADDR_LEN, 0);
+	if (dev->data->mac_addrs == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	rte_ether_addr_copy(&ad->mac, dev->data->mac_addrs);
+	dev->data->mtu = ad->mtu;
+
+	dev->dev_ops = &vpmd_ops;
+	dev->rx_pkt_burst = rte_eth_pkt_burst_dummy;
+	dev->tx_pkt_burst = rte_eth_pkt_burst_dummy;
+	rte_eth_dev_probing_finish(dev);
+	VPMD_INIT_LOG(INFO, "%s: vhost-user %s %s, %s rings", name,
+		      args.server ? "server" : "client", args.path,
+		      args.packed_vq ? "packed" : "split");
+	return 0;
+
+fail:
+	vhost_user_destroy(ad->vu);
+	ad->vu = NULL;
+	rte_eth_dev_release_port(dev);
+	return rc;
+}
+
+static int vpmd_remove(struct rte_vdev_device *vdev)
+{
+	struct rte_eth_dev *dev = rte_eth_dev_allocated(rte_vdev_device_name(vdev));
+
+	if (dev == NULL)
+		return 0; /* already closed */
+	vpmd_dev_close(dev);
+	return rte_eth_dev_release_port(dev);
+}
+
+static struct rte_vdev_driver vpmd_driver = {
+	.probe = vpmd_probe,
+	.remove = vpmd_remove,
+};
+
+RTE_PMD_REGISTER_VDEV(net_vpmd, vpmd_driver);
+RTE_PMD_REGISTER_PARAM_STRING(net_vpmd, VPMD_DEVARGS_LIST);

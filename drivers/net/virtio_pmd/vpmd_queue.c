@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Queue setup and release, and bringing the virtqueues up and down with
+ * the device.
+ *
+ * Ring memory is reserved at queue setup, sized for the queue's nb_desc.
+ * The virtqueue itself is created at dev_start, once the features are
+ * negotiated, since EVENT_IDX, IN_ORDER and the layout shape it.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_memzone.h>
+
+#include <vpmd/virtio_spec.h>
+
+#include "vpmd.h"
+#include "vpmd_logs.h"
+
+/* Ring size for @nb_desc: split rings need a power of two. */
+static int ring_size(const struct vpmd_adapter *ad, uint16_t nb_desc, uint16_t *size)
+{
+	uint32_t n = nb_desc;
+
+	if (!ad->args.packed_vq)
+		n = rte_align32pow2(n);
+	if (n == 0 || n > ad->args.queue_size) {
+		VPMD_DRV_LOG(ERR, ad->name, "nb_desc %u: the ring allows 1 to %u descriptors",
+			     nb_desc, ad->args.queue_size);
+		return -EINVAL;
+	}
+	*size = (uint16_t)n;
+	return 0;
+}
+
+static const struct rte_memzone *ring_reserve(const struct rte_eth_dev *dev, const char *kind,
+					      uint16_t queue_id, uint16_t size,
+					      unsigned int socket_id)
+{
+	const struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	struct vq_config cfg = {
+		.layout = ad->args.packed_vq ? VQ_LAYOUT_PACKED : VQ_LAYOUT_SPLIT,
+		.size = size,
+	};
+	char name[RTE_MEMZONE_NAMESIZE];
+
+	snprintf(name, sizeof(name), "vpmd%u_%s%u", dev->data->port_id, kind, queue_id);
+	return rte_memzone_reserve_aligned(name, vq_ring_mem_size(&cfg), (int)socket_id, 0,
+					   RTE_CACHE_LINE_SIZE);
+}
+
+int vpmd_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id, uint16_t nb_desc,
+			unsigned int socket_id, const struct rte_eth_rxconf *conf,
+			struct rte_mempool *mp)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	struct vpmd_rxq *rxq;
+	uint16_t size;
+	int rc;
+
+	(void)conf;
+	rc = ring_size(ad, nb_desc, &size);
+	if (rc < 0)
+		return rc;
+	if (rte_pktmbuf_data_room_size(mp) < RTE_PKTMBUF_HEADROOM + RTE_ETHER_MIN_LEN) {
+		VPMD_DRV_LOG(ERR, ad->name, "rx queue %u: mbufs of %u bytes are too small", queue_id,
+			     rte_pktmbuf_data_room_size(mp));
+		return -EINVAL;
+	}
+	/* The vnet header goes in the headroom, in front of the packet. */
+	if (RTE_PKTMBUF_HEADROOM < VPMD_HDR_SIZE)
+		return -EINVAL;
+
+	vpmd_rx_queue_release(dev, queue_id);
+	rxq = rte_zmalloc_socket("vpmd_rxq", sizeof(*rxq), RTE_CACHE_LINE_SIZE, (int)socket_id);
+	if (rxq == NULL)
+		return -ENOMEM;
+	rxq->mz = ring_reserve(dev, "rx", queue_id, size, socket_id);
+	if (rxq->mz == NULL) {
+		VPMD_DRV_LOG(ERR, ad->name, "rx queue %u: no memory for a ring of %u", queue_id,
+			     size);
+		rte_free(rxq);
+		return -ENOMEM;
+	}
+	rxq->mp = mp;
+	rxq->port_id = dev->data->port_id;
+	rxq->queue_id = queue_id;
+	rxq->nb_desc = size;
+	dev->data->rx_queues[queue_id] = rxq;
+	return 0;
+}
+
+int vpmd_tx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id, uint16_t nb_desc,
+			unsigned int socket_id, const struct rte_eth_txconf *conf)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	struct vpmd_txq *txq;
+	uint16_t size;
+	int rc;
+
+	rc = ring_size(ad, nb_desc, &size);
+	if (rc < 0)
+		return rc;
+
+	vpmd_tx_queue_release(dev, queue_id);
+	txq = rte_zmalloc_socket("vpmd_txq", sizeof(*txq), RTE_CACHE_LINE_SIZE, (int)socket_id);
+	if (txq == NULL)
+		return -ENOMEM;
+	txq->mz = ring_reserve(dev, "tx", queue_id, size, socket_id);
+	if (txq->mz == NULL) {
+		VPMD_DRV_LOG(ERR, ad->name, "tx queue %u: no memory for a ring of %u", queue_id,
+			     size);
+		rte_free(txq);
+		return -ENOMEM;
+	}
+	txq->port_id = dev->data->port_id;
+	txq->queue_id = queue_id;
+	txq->nb_desc = size;
+	/*
+	 * Reclaim when fewer than this many descriptors are free. It follows
+	 * the queue's nb_desc, not the device's largest ring (DPDK bug 1716:
+	 * a threshold from the ring size left small queues never reclaimed).
+	 */
+	txq->free_thresh = conf != NULL && conf->tx_free_thresh != 0 ? conf->tx_free_thresh
+								     : RTE_MIN(size / 4, 32);
+	if (txq->free_thresh >= size)
+		txq->free_thresh = size / 2;
+	dev->data->tx_queues[queue_id] = txq;
+	return 0;
+}
+
+static void rxq_drain(struct vpmd_rxq *rxq)
+{
+	void *m;
+
+	if (rxq->vq != NULL)
+		while ((m = vq_detach_unused(rxq->vq)) != NULL)
+			rte_pktmbuf_free(m);
+	if (rxq->partial_head != NULL)
+		rte_pktmbuf_free(rxq->partial_head);
+	rxq->partial_head = NULL;
+	rxq->partial_tail = NULL;
+	rxq->partial_left = 0;
+}
+
+static void txq_drain(struct vpmd_txq *txq)
+{
+	void *m;
+
+	if (txq->vq != NULL)
+		while ((m = vq_detach_unused(txq->vq)) != NULL)
+			rte_pktmbuf_free(m);
+}
+
+void vpmd_rx_queue_release(struct rte_eth_dev *dev, uint16_t queue_id)
+{
+	struct vpmd_rxq *rxq = dev->data->rx_queues[queue_id];
+
+	if (rxq == NULL)
+		return;
+	rxq_drain(rxq);
+	vq_destroy(rxq->vq);
+	rte_memzone_free(rxq->mz);
+	rte_free(rxq);
+	dev->data->rx_queues[queue_id] = NULL;
+}
+
+void vpmd_tx_queue_release(struct rte_eth_dev *dev, uint16_t queue_id)
+{
+	struct vpmd_txq *txq = dev->data->tx_queues[queue_id];
+
+	if (txq == NULL)
+		return;
+	txq_drain(txq);
+	vq_destroy(txq->vq);
+	rte_memzone_free(txq->mz);
+	rte_free(txq);
+	dev->data->tx_queues[queue_id] = NULL;
+}
+
+/* (Re)create @vq over @mz with the negotiated features and give it to the device. */
+static int vq_bring_up(struct vpmd_adapter *ad, struct virtqueue **vq,
+		       const struct rte_memzone *mz, uint16_t size, uint16_t index)
+{
+	struct vq_config cfg = {
+		.layout = virtio_dev_has_feature(&ad->vdev, VIRTIO_F_RING_PACKED) ? VQ_LAYOUT_PACKED
+										    : VQ_LAYOUT_SPLIT,
+		.size = size,
+		.index = index,
+		.features = ad->vdev.negotiated,
+		.notify = virtio_dev_notify,
+		.notify_ctx = &ad->vdev,
+	};
+	int rc;
+
+	vq_destroy(*vq);
+	*vq = NULL;
+	rc = vq_create(&cfg, mz->addr, (uint64_t)(uintptr_t)mz->addr, vq);
+	if (rc < 0) {
+		VPMD_DRV_LOG(ERR, ad->name, "queue %u: %s", index, rte_strerror(-rc));
+		return rc;
+	}
+	rc = virtio_dev_setup_queue(&ad->vdev, *vq);
+	if (rc < 0)
+		VPMD_DRV_LOG(ERR, ad->name, "queue %u: device setup: %s", index,
+			     rte_strerror(-rc));
+	return rc;
+}
+
+int vpmd_queues_start(struct rte_eth_dev *dev)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	uint16_t q;
+	int rc;
+
+	for (q = 0; q < dev->data->nb_rx_queues; q++) {
+		struct vpmd_rxq *rxq = dev->data->rx_queues[q];
+
+		rxq->mrg_rxbuf = virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_MRG_RXBUF);
+		rc = vq_bring_up(ad, &rxq->vq, rxq->mz, rxq->nb_desc, VPMD_RXQ_INDEX(q));
+		if (rc < 0)
+			return rc;
+		/* Fill the ring; the device is told at the first kick, after DRIVER_OK. */
+		rc = vpmd_rx_refill(rxq);
+		if (rc < 0 || vq_num_inflight(rxq->vq) == 0) {
+			VPMD_DRV_LOG(ERR, ad->name, "rx queue %u: no mbufs to fill the ring", q);
+			return -ENOMEM;
+		}
+	}
+	for (q = 0; q < dev->data->nb_tx_queues; q++) {
+		struct vpmd_txq *txq = dev->data->tx_queues[q];
+
+		rc = vq_bring_up(ad, &txq->vq, txq->mz, txq->nb_desc, VPMD_TXQ_INDEX(q));
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+void vpmd_queues_stop(struct rte_eth_dev *dev)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	uint16_t q;
+
+	for (q = 0; q < dev->data->nb_rx_queues; q++) {
+		struct vpmd_rxq *rxq = dev->data->rx_queues[q];
+
+		if (rxq == NULL || rxq->vq == NULL)
+			continue;
+		/* The device must be done with the ring before its buffers are freed. */
+		if (vhost_user_is_connected(ad->vu))
+			virtio_dev_teardown_queue(&ad->vdev, rxq->vq);
+		rxq_drain(rxq);
+	}
+	for (q = 0; q < dev->data->nb_tx_queues; q++) {
+		struct vpmd_txq *txq = dev->data->tx_queues[q];
+
+		if (txq == NULL || txq->vq == NULL)
+			continue;
+		if (vhost_user_is_connected(ad->vu))
+			virtio_dev_teardown_queue(&ad->vdev, txq->vq);
+		txq_drain(txq);
+	}
+}

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Basic stats and xstats. The xstats come from one table of
+ * {name, offset} per queue kind (as DPDK's virtio does), so names and
+ * values cannot drift apart. The ring's own counters (kicks, refusals)
+ * are the virtqueue's, counted since the port was last started; a stats
+ * reset clears the queue counters only.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "vpmd.h"
+
+struct xstat_def {
+	const char *name;
+	size_t offset; /* into struct vpmd_queue_stats */
+};
+
+#define QSTAT(n, f) { n, offsetof(struct vpmd_queue_stats, f) }
+static const struct xstat_def queue_xstats[] = {
+	QSTAT("packets", packets),
+	QSTAT("bytes", bytes),
+	QSTAT("errors", errors),
+	QSTAT("mbuf_alloc_failed", mbuf_alloc_failed),
+};
+#undef QSTAT
+
+#define VSTAT(n, f) { n, offsetof(struct vq_stats, f) }
+static const struct xstat_def ring_xstats[] = {
+	VSTAT("kicks", kicks),
+	VSTAT("kicks_suppressed", kicks_suppressed),
+	VSTAT("ring_full", ring_full),
+	VSTAT("chains_added", chains_added),
+	VSTAT("chains_used", chains_used),
+};
+#undef VSTAT
+
+#define N_QUEUE RTE_DIM(queue_xstats)
+#define N_RING RTE_DIM(ring_xstats)
+#define PER_QUEUE (N_QUEUE + N_RING + VQ_REFUSE_MAX)
+
+static unsigned int xstats_count(const struct rte_eth_dev *dev)
+{
+	return (dev->data->nb_rx_queues + dev->data->nb_tx_queues) * PER_QUEUE;
+}
+
+static uint64_t u64_at(const void *base, size_t offset)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)base + offset, sizeof(v));
+	return v;
+}
+
+/* Fill @n entries for one queue; names if @names, values if @values. */
+static void queue_entries(const char *kind, uint16_t q, const struct vpmd_queue_stats *qs,
+			  const struct virtqueue *vq, struct rte_eth_xstat_name *names,
+			  struct rte_eth_xstat *values, unsigned int first)
+{
+	const struct vq_stats *vs = vq != NULL ? vq_get_stats(vq) : NULL;
+	unsigned int i, k = first;
+
+	for (i = 0; i < N_QUEUE; i++, k++) {
+		if (names)
+			snprintf(names[k].name, sizeof(names[k].name), "%s_q%u_%s", kind, q,
+				 queue_xstats[i].name);
+		if (values)
+			values[k] = (struct rte_eth_xstat){ k, u64_at(qs, queue_xstats[i].offset) };
+	}
+	for (i = 0; i < N_RING; i++, k++) {
+		if (names)
+			snprintf(names[k].name, sizeof(names[k].name), "%s_q%u_%s", kind, q,
+				 ring_xstats[i].name);
+		if (values)
+			values[k] = (struct rte_eth_xstat){
+				k, vs ? u64_at(vs, ring_xstats[i].offset) : 0 };
+	}
+	for (i = 0; i < VQ_REFUSE_MAX; i++, k++) {
+		if (names)
+			snprintf(names[k].name, sizeof(names[k].name), "%s_q%u_refused_%s", kind, q,
+				 vq_refuse_reason_name(i));
+		if (values)
+			values[k] = (struct rte_eth_xstat){ k, vs ? vs->refused[i] : 0 };
+	}
+}
+
+static void all_entries(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
+			struct rte_eth_xstat *values)
+{
+	unsigned int first = 0;
+	uint16_t q;
+
+	for (q = 0; q < dev->data->nb_rx_queues; q++, first += PER_QUEUE) {
+		const struct vpmd_rxq *rxq = dev->data->rx_queues[q];
+		static const struct vpmd_queue_stats none;
+
+		queue_entries("rx", q, rxq ? &rxq->stats : &none, rxq ? rxq->vq : NULL, names,
+			      values, first);
+	}
+	for (q = 0; q < dev->data->nb_tx_queues; q++, first += PER_QUEUE) {
+		const struct vpmd_txq *txq = dev->data->tx_queues[q];
+		static const struct vpmd_queue_stats none;
+
+		queue_entries("tx", q, txq ? &txq->stats : &none, txq ? txq->vq : NULL, names,
+			      values, first);
+	}
+}
+
+int vpmd_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
+			  unsigned int size)
+{
+	unsigned int n = xstats_count(dev);
+
+	if (names == NULL || size < n)
+		return (int)n;
+	all_entries(dev, names, NULL);
+	return (int)n;
+}
+
+int vpmd_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats, unsigned int n)
+{
+	unsigned int count = xstats_count(dev);
+
+	if (xstats == NULL || n < count)
+		return (int)count;
+	all_entries(dev, NULL, xstats);
+	return (int)count;
+}
+
+int vpmd_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)
+{
+	uint16_t q;
+
+	for (q = 0; q < dev->data->nb_rx_queues; q++) {
+		const struct vpmd_rxq *rxq = dev->data->rx_queues[q];
+
+		if (rxq == NULL)
+			continue;
+		stats->ipackets += rxq->stats.packets;
+		stats->ibytes += rxq->stats.bytes;
+		stats->ierrors += rxq->stats.errors;
+		stats->rx_nombuf += rxq->stats.mbuf_alloc_failed;
+		if (q < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
+			stats->q_ipackets[q] = rxq->stats.packets;
+			stats->q_ibytes[q] = rxq->stats.bytes;
+			stats->q_errors[q] = rxq->stats.errors;
+		}
+	}
+	for (q = 0; q < dev->data->nb_tx_queues; q++) {
+		const struct vpmd_txq *txq = dev->data->tx_queues[q];
+
+		if (txq == NULL)
+			continue;
+		stats->opackets += txq->stats.packets;
+		stats->obytes += txq->stats.bytes;
+		stats->oerrors += txq->stats.errors;
+		if (q < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
+			stats->q_opackets[q] = txq->stats.packets;
+			stats->q_obytes[q] = txq->stats.bytes;
+		}
+	}
+	return 0;
+}
+
+int vpmd_stats_reset(struct rte_eth_dev *dev)
+{
+	uint16_t q;
+
+	for (q = 0; q < dev->data->nb_rx_queues; q++) {
+		struct vpmd_rxq *rxq = dev->data->rx_queues[q];
+
+		if (rxq != NULL)
+			memset(&rxq->stats, 0, sizeof(rxq->stats));
+	}
+	for (q = 0; q < dev->data->nb_tx_queues; q++) {
+		struct vpmd_txq *txq = dev->data->tx_queues[q];
+
+		if (txq != NULL)
+			memset(&txq->stats, 0, sizeof(txq->stats));
+	}
+	return 0;
+}

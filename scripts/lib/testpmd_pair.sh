@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# shellcheck shell=bash
+#
+# Two dpdk-testpmd processes joined by vhost-user: a backend running DPDK's
+# net_vhost (core 0) and a frontend running net_vpmd loaded with -d (core 1),
+# both in io forwarding, so frames circulate. Sourced by scripts/run.sh and
+# the integration tests.
+#
+#   pair_init DIR PMD_SO LAYOUT MODE   (split|packed, client|server)
+#   pair_start                         start both; the frontend reads commands
+#   pair_send CMD...                   a testpmd command to the frontend
+#   pair_wait_forwarding               until the backend forwards (seed after this)
+#   pair_quit                          quit the frontend, wait for it; returns its status
+#   pair_cleanup                       kill what is left, by PID; remove prefixes
+#
+# Logs: $PAIR_DIR/front.log and $PAIR_DIR/back.log. Processes, sockets and
+# EAL file prefixes are unique per pair.
+
+pair_init() {
+	PAIR_DIR=$1
+	PAIR_PMD=$2
+	PAIR_LAYOUT=$3
+	PAIR_MODE=$4
+	PAIR_ID=$$-$RANDOM-$PAIR_LAYOUT-$PAIR_MODE
+	PAIR_SOCK=$PAIR_DIR/vhost.sock
+	PAIR_BACK_PID=
+	PAIR_FRONT_PID=
+	PAIR_VDEV="net_vpmd0,path=$PAIR_SOCK"
+	PAIR_VHOST="net_vhost0,iface=$PAIR_SOCK,queues=1"
+	[ "$PAIR_LAYOUT" = packed ] && PAIR_VDEV+=",packed_vq=1"
+	if [ "$PAIR_MODE" = server ]; then
+		PAIR_VDEV+=",server=1"
+		PAIR_VHOST+=",client=1"
+	fi
+	PAIR_EAL=(--no-huge -m 1024 --no-pci)
+	PAIR_APP=(--no-mlockall --total-num-mbufs=16384 --forward-mode=io)
+}
+
+# The backend runs until its stdin closes: a FIFO held open on fd 4.
+_pair_start_backend() {
+	mkfifo "$PAIR_DIR/back.in"
+	stdbuf -oL dpdk-testpmd -l 0,1 --main-lcore 0 "${PAIR_EAL[@]}" \
+		--file-prefix="vpmd-back-$PAIR_ID" --vdev "$PAIR_VHOST" -- -a "${PAIR_APP[@]}" \
+		<"$PAIR_DIR/back.in" >"$PAIR_DIR/back.log" 2>&1 &
+	PAIR_BACK_PID=$!
+	exec 4>"$PAIR_DIR/back.in"
+}
+
+pair_start() {
+	local i
+	if [ "$PAIR_MODE" != server ]; then
+		_pair_start_backend
+		for i in $(seq 50); do [ -S "$PAIR_SOCK" ] && break; sleep 0.1; done
+	fi
+	mkfifo "$PAIR_DIR/front.in"
+	stdbuf -oL dpdk-testpmd -l 0,1 --main-lcore 1 "${PAIR_EAL[@]}" \
+		--file-prefix="vpmd-front-$PAIR_ID" -d "$PAIR_PMD" --vdev "$PAIR_VDEV" \
+		--log-level="pmd.net.vpmd.*:info" -- -i "${PAIR_APP[@]}" \
+		<"$PAIR_DIR/front.in" >"$PAIR_DIR/front.log" 2>&1 &
+	PAIR_FRONT_PID=$!
+	exec 3>"$PAIR_DIR/front.in"
+	[ "$PAIR_MODE" = server ] && _pair_start_backend
+	return 0
+}
+
+pair_send() {
+	printf '%s\n' "$*" >&3
+}
+
+# testpmd drops what arrives before its forwarding starts: seed traffic only
+# once the backend forwards, or the first burst is lost and nothing circulates.
+pair_wait_forwarding() {
+	local i
+	for i in $(seq 100); do
+		grep -q "Press enter to exit" "$PAIR_DIR/back.log" 2>/dev/null && { sleep 0.5; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
+pair_quit() {
+	local i rc
+	pair_send quit
+	exec 3>&-
+	for i in $(seq 100); do kill -0 "$PAIR_FRONT_PID" 2>/dev/null || break; sleep 0.1; done
+	wait "$PAIR_FRONT_PID"
+	rc=$?
+	PAIR_FRONT_PID=
+	return $rc
+}
+
+pair_cleanup() {
+	local pid
+	exec 3>&- 4>&-
+	for pid in $PAIR_FRONT_PID $PAIR_BACK_PID; do
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	PAIR_FRONT_PID=
+	PAIR_BACK_PID=
+	rm -rf "/var/run/dpdk/vpmd-back-$PAIR_ID" "/var/run/dpdk/vpmd-front-$PAIR_ID"
+}
