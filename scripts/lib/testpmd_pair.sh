@@ -53,8 +53,11 @@ pair_start() {
 		for i in $(seq 50); do [ -S "$PAIR_SOCK" ] && break; sleep 0.1; done
 	fi
 	mkfifo "$PAIR_DIR/front.in"
-	stdbuf -oL dpdk-testpmd -l 0,1 --main-lcore 1 "${PAIR_EAL[@]}" \
-		--file-prefix="vpmd-front-$PAIR_ID" -d "$PAIR_PMD" --vdev "$PAIR_VDEV" \
+	# EAL refuses -d PATH below a world-writable directory (a clone in /tmp):
+	# load by name through LD_LIBRARY_PATH instead.
+	LD_LIBRARY_PATH="$(dirname "$PAIR_PMD")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+		stdbuf -oL dpdk-testpmd -l 0,1 --main-lcore 1 "${PAIR_EAL[@]}" \
+		--file-prefix="vpmd-front-$PAIR_ID" -d "$(basename "$PAIR_PMD")" --vdev "$PAIR_VDEV" \
 		--log-level="pmd.net.vpmd.*:info" -- -i "${PAIR_APP[@]}" \
 		<"$PAIR_DIR/front.in" >"$PAIR_DIR/front.log" 2>&1 &
 	PAIR_FRONT_PID=$!
@@ -63,8 +66,9 @@ pair_start() {
 	return 0
 }
 
+# A frontend that died must fail the caller, not kill it with SIGPIPE.
 pair_send() {
-	printf '%s\n' "$*" >&3
+	(trap '' PIPE; printf '%s\n' "$*" >&3) 2>/dev/null
 }
 
 # testpmd drops what arrives before its forwarding starts: seed traffic only

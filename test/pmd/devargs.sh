@@ -17,8 +17,9 @@ failures=0
 
 # probe ARGS: runs testpmd with net_vpmd0,ARGS and quits; log in $dir/log.
 probe() {
-	echo quit | timeout 60 dpdk-testpmd -l 0 --no-huge -m 256 --no-pci --file-prefix="$prefix" \
-		-d "$pmd_so" --vdev "net_vpmd0,$1" --log-level="pmd.net.vpmd.*:info" \
+	# -d by name: EAL refuses a path below a world-writable directory such as /tmp.
+	echo quit | LD_LIBRARY_PATH="$(dirname "$pmd_so")" timeout 60 dpdk-testpmd -l 0 --no-huge \
+		-m 256 --no-pci --file-prefix="$prefix" -d "$(basename "$pmd_so")" --vdev "net_vpmd0,$1" --log-level="pmd.net.vpmd.*:info" \
 		-- -i --no-mlockall --total-num-mbufs=2048 >"$dir/log" 2>&1
 }
 
