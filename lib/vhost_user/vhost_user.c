@@ -365,6 +365,14 @@ out:
 	return ret;
 }
 
+int vhost_user_set_connect_timeout(struct vhost_user *vu, int timeout_ms)
+{
+	if (!vu || timeout_ms < 0)
+		return -EINVAL;
+	vu->connect_timeout_ms = timeout_ms;
+	return 0;
+}
+
 int vhost_user_reconnect(struct vhost_user *vu)
 {
 	if (!vu)

@@ -104,3 +104,21 @@ pair_cleanup() {
 	PAIR_BACK_PID=
 	rm -rf "/var/run/dpdk/vpmd-back-$PAIR_ID" "/var/run/dpdk/vpmd-front-$PAIR_ID"
 }
+
+# The backend dies as in a crash (SIGKILL). In client mode its socket file
+# stays behind; a new backend must be able to bind it, so it goes.
+pair_kill_backend() {
+	kill -KILL "$PAIR_BACK_PID" 2>/dev/null
+	wait "$PAIR_BACK_PID" 2>/dev/null
+	PAIR_BACK_PID=
+	exec 4>&-
+	rm -f "$PAIR_DIR/back.in"
+	rm -rf "/var/run/dpdk/vpmd-back-$PAIR_ID"
+	[ "$PAIR_MODE" = server ] || rm -f "$PAIR_SOCK"
+	mv "$PAIR_DIR/back.log" "$PAIR_DIR/back.old.log"
+}
+
+# A new backend on the same socket.
+pair_restart_backend() {
+	_pair_start_backend
+}

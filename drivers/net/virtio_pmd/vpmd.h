@@ -35,6 +35,8 @@ struct vpmd_queue_stats {
 
 struct vpmd_rxq {
 	struct virtqueue *vq;
+	uint32_t in_burst;    /* set while a burst uses the ring (see vpmd_burst_enter) */
+	const bool *running;  /* the adapter's: may the datapath use the rings */
 	const struct rte_memzone *mz; /* ring memory, sized for nb_desc */
 	struct rte_mempool *mp;
 	uint16_t port_id;
@@ -50,6 +52,8 @@ struct vpmd_rxq {
 
 struct vpmd_txq {
 	struct virtqueue *vq;
+	uint32_t in_burst;
+	const bool *running;
 	const struct rte_memzone *mz;
 	uint16_t port_id;
 	uint16_t queue_id;
@@ -64,15 +68,48 @@ struct vpmd_adapter {
 	struct vhost_user *vu;
 	struct virtio_dev vdev;
 	uint64_t features_supported; /* what we ask of the device */
-	bool started;
+	bool started;     /* between dev_start and dev_stop */
+	bool device_up;   /* negotiated, rings live (false while the backend is away) */
+	bool running;     /* the datapath may touch the rings; see vpmd_burst_enter() */
+	uint64_t reconnects; /* times the backend went away under a started port */
 	uint16_t mtu;
 	struct rte_ether_addr mac;
 };
+
+/*
+ * The datapath runs on its own lcores while the control thread may take the
+ * rings away (the backend went away). A burst announces itself in in_burst,
+ * then checks running; the control thread clears running, then waits for
+ * in_burst to drop. The full fences make the two store-then-load sequences
+ * (Dekker style) see each other: at least one side sees the other's store.
+ */
+static inline bool vpmd_burst_enter(uint32_t *in_burst, const bool *running)
+{
+	__atomic_store_n(in_burst, 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (likely(__atomic_load_n(running, __ATOMIC_RELAXED)))
+		return true;
+	__atomic_store_n(in_burst, 0, __ATOMIC_RELEASE);
+	return false;
+}
+
+static inline void vpmd_burst_exit(uint32_t *in_burst)
+{
+	__atomic_store_n(in_burst, 0, __ATOMIC_RELEASE);
+}
 
 static inline struct vpmd_adapter *vpmd_adapter_of(const struct rte_eth_dev *dev)
 {
 	return dev->data->dev_private;
 }
+
+/* vpmd_link.c */
+int vpmd_device_up(struct rte_eth_dev *dev);
+void vpmd_device_down(struct rte_eth_dev *dev);
+void vpmd_datapath_pause(struct rte_eth_dev *dev);
+int vpmd_monitor_start(struct rte_eth_dev *dev);
+void vpmd_monitor_stop(struct rte_eth_dev *dev);
+void vpmd_link_report(struct rte_eth_dev *dev);
 
 /* vpmd_mem.c */
 int vpmd_mem_regions_set(struct vpmd_adapter *ad);

@@ -30,6 +30,8 @@ RTE_LOG_REGISTER(vpmd_logtype_init, pmd.net.vpmd.init, NOTICE);
 RTE_LOG_REGISTER(vpmd_logtype_driver, pmd.net.vpmd.driver, NOTICE);
 
 #define VPMD_MAX_RX_PKTLEN 9728
+/* dev_start waits this long for the backend (server: to connect to us). */
+#define VPMD_CONNECT_WAIT_MS 2000
 
 /* What we ask of the device; devargs may add or remove some. */
 static uint64_t supported_features(const struct vpmd_devargs *a)
@@ -68,98 +70,53 @@ static int vpmd_dev_configure(struct rte_eth_dev *dev)
 
 static int vpmd_link_update(struct rte_eth_dev *dev, int wait_to_complete)
 {
-	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
-	struct rte_eth_link link = {
-		.link_speed = ad->args.speed,
-		.link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
-		.link_autoneg = RTE_ETH_LINK_FIXED,
-		.link_status = RTE_ETH_LINK_DOWN,
-	};
-
 	(void)wait_to_complete;
-	if (ad->started && vhost_user_check_connection(ad->vu) == 0)
-		link.link_status = RTE_ETH_LINK_UP;
-	return rte_eth_linkstatus_set(dev, &link);
-}
-
-static void log_features(const struct vpmd_adapter *ad)
-{
-	json_t *names = virtio_features_to_json(ad->vdev.negotiated);
-	char *s = names ? json_dumps(names, JSON_COMPACT) : NULL;
-
-	VPMD_INIT_LOG(INFO, "%s: negotiated %s", ad->name, s ? s : "?");
-	free(s);
-	json_decref(names);
+	vpmd_link_report(dev);
+	return 0;
 }
 
 static int vpmd_dev_start(struct rte_eth_dev *dev)
 {
 	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
-	uint64_t required = VIRTIO_BIT(VIRTIO_F_VERSION_1);
 	uint16_t q;
 	int rc;
 
-	if (ad->args.packed_vq)
-		required |= VIRTIO_BIT(VIRTIO_F_RING_PACKED);
-
-	if (!vhost_user_is_connected(ad->vu)) {
-		rc = vhost_user_connect(ad->vu);
-		if (rc < 0) {
-			VPMD_DRV_LOG(ERR, ad->name, "cannot reach the vhost-user backend at %s: %s",
-				     ad->args.path, rte_strerror(-rc));
+	vhost_user_set_connect_timeout(ad->vu, VPMD_CONNECT_WAIT_MS);
+	rc = vhost_user_is_connected(ad->vu) ? 0 : vhost_user_connect(ad->vu);
+	if (rc == 0) {
+		rc = vpmd_device_up(dev);
+		if (rc < 0)
 			return rc;
-		}
-	}
-	if (dev->data->nb_rx_queues > vhost_user_queue_num(ad->vu)) {
-		VPMD_DRV_LOG(ERR, ad->name, "%u queue pairs asked, the backend has %u",
-			     dev->data->nb_rx_queues, vhost_user_queue_num(ad->vu));
-		return -EINVAL;
-	}
-	rc = vpmd_mem_regions_set(ad);
-	if (rc < 0)
+		ad->device_up = true;
+	} else if (ad->args.server && rc == -ETIMEDOUT) {
+		/* Server mode: the backend comes when it comes; the link is down till then. */
+		VPMD_DRV_LOG(NOTICE, ad->name, "waiting for a vhost-user backend on %s",
+			     ad->args.path);
+	} else {
+		VPMD_DRV_LOG(ERR, ad->name, "cannot reach the vhost-user backend at %s: %s",
+			     ad->args.path, rte_strerror(-rc));
 		return rc;
-	rc = virtio_dev_negotiate(&ad->vdev, ad->features_supported, required);
-	if (rc < 0) {
-		VPMD_DRV_LOG(ERR, ad->name, "feature negotiation failed: %s (offered 0x%" PRIx64
-			     ", asked 0x%" PRIx64 ")", rte_strerror(-rc), ad->vdev.offered,
-			     ad->features_supported);
-		return rc;
-	}
-	log_features(ad);
-
-	rc = vpmd_queues_start(dev);
-	if (rc < 0)
-		goto fail;
-	rc = virtio_dev_driver_ok(&ad->vdev);
-	if (rc < 0) {
-		VPMD_DRV_LOG(ERR, ad->name, "DRIVER_OK refused: %s", rte_strerror(-rc));
-		goto fail;
-	}
-	/* The rx rings were filled before DRIVER_OK: tell the device now. */
-	for (q = 0; q < dev->data->nb_rx_queues; q++) {
-		struct vpmd_rxq *rxq = dev->data->rx_queues[q];
-
-		vq_notify(rxq->vq);
 	}
 
 	dev->rx_pkt_burst = vpmd_recv_pkts;
 	dev->tx_pkt_burst = vpmd_xmit_pkts;
-	VPMD_INIT_LOG(INFO, "%s: %s rings, %s rx buffers", ad->name,
-		      virtio_dev_has_feature(&ad->vdev, VIRTIO_F_RING_PACKED) ? "packed" : "split",
-		      virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_MRG_RXBUF) ? "mergeable"
-										 : "single");
-	for (q = 0; q < dev->data->nb_rx_queues; q++) {
+	for (q = 0; q < dev->data->nb_rx_queues; q++)
 		dev->data->rx_queue_state[q] = RTE_ETH_QUEUE_STATE_STARTED;
+	for (q = 0; q < dev->data->nb_tx_queues; q++)
 		dev->data->tx_queue_state[q] = RTE_ETH_QUEUE_STATE_STARTED;
-	}
 	ad->started = true;
-	vpmd_link_update(dev, 0);
+	if (ad->device_up)
+		VPMD_INIT_LOG(INFO, "%s: %s rings, %s rx buffers", ad->name,
+			      virtio_dev_has_feature(&ad->vdev, VIRTIO_F_RING_PACKED) ? "packed"
+										     : "split",
+			      virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_MRG_RXBUF) ? "mergeable"
+											 : "single");
+	vpmd_link_report(dev);
+	rc = vpmd_monitor_start(dev);
+	if (rc < 0)
+		VPMD_DRV_LOG(WARNING, ad->name, "no link monitor (%s): no reconnect",
+			     rte_strerror(-rc));
 	return 0;
-
-fail:
-	vpmd_queues_stop(dev);
-	virtio_dev_reset(&ad->vdev);
-	return rc;
 }
 
 static int vpmd_dev_stop(struct rte_eth_dev *dev)
@@ -169,17 +126,17 @@ static int vpmd_dev_stop(struct rte_eth_dev *dev)
 
 	if (!ad->started)
 		return 0;
+	vpmd_monitor_stop(dev);
 	ad->started = false;
 	dev->rx_pkt_burst = rte_eth_pkt_burst_dummy;
 	dev->tx_pkt_burst = rte_eth_pkt_burst_dummy;
-	vpmd_queues_stop(dev);
-	if (vhost_user_is_connected(ad->vu))
-		virtio_dev_reset(&ad->vdev);
+	vpmd_device_down(dev);
+	ad->device_up = false;
 	for (q = 0; q < dev->data->nb_rx_queues; q++)
 		dev->data->rx_queue_state[q] = RTE_ETH_QUEUE_STATE_STOPPED;
 	for (q = 0; q < dev->data->nb_tx_queues; q++)
 		dev->data->tx_queue_state[q] = RTE_ETH_QUEUE_STATE_STOPPED;
-	vpmd_link_update(dev, 0);
+	vpmd_link_report(dev);
 	return 0;
 }
 
@@ -339,6 +296,8 @@ static int vpmd_probe(struct rte_vdev_device *vdev)
 	dev->dev_ops = &vpmd_ops;
 	dev->rx_pkt_burst = rte_eth_pkt_burst_dummy;
 	dev->tx_pkt_burst = rte_eth_pkt_burst_dummy;
+	/* Link-state events: the monitor raises them when the backend goes and comes back. */
+	dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC;
 	rte_eth_dev_probing_finish(dev);
 	VPMD_INIT_LOG(INFO, "%s: vhost-user %s %s, %s rings", name,
 		      args.server ? "server" : "client", args.path,

@@ -85,6 +85,7 @@ int vpmd_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id, uint16_t nb_
 		return -ENOMEM;
 	}
 	rxq->mp = mp;
+	rxq->running = &ad->running;
 	rxq->port_id = dev->data->port_id;
 	rxq->queue_id = queue_id;
 	rxq->nb_desc = size;
@@ -115,6 +116,7 @@ int vpmd_tx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id, uint16_t nb_
 		rte_free(txq);
 		return -ENOMEM;
 	}
+	txq->running = &ad->running;
 	txq->port_id = dev->data->port_id;
 	txq->queue_id = queue_id;
 	txq->nb_desc = size;

@@ -109,6 +109,8 @@ uint16_t vpmd_recv_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	uint32_t len;
 	int rc;
 
+	if (!vpmd_burst_enter(&rxq->in_burst, rxq->running))
+		return 0;
 	while (nb_rx < nb_pkts) {
 		struct rte_mbuf *m;
 		uint16_t num_buffers = 1;
@@ -165,5 +167,6 @@ uint16_t vpmd_recv_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		if (vpmd_rx_refill(rxq) > 0)
 			vq_kick(rxq->vq);
 	}
+	vpmd_burst_exit(&rxq->in_burst);
 	return nb_rx;
 }

@@ -75,6 +75,8 @@ uint16_t vpmd_xmit_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	uint16_t nb_tx = 0, dropped = 0;
 	uint64_t bytes = 0;
 
+	if (!vpmd_burst_enter(&txq->in_burst, txq->running))
+		return 0;
 	if (vq_num_free(txq->vq) < txq->free_thresh)
 		vpmd_tx_reclaim(txq);
 
@@ -121,5 +123,6 @@ uint16_t vpmd_xmit_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		vq_kick(txq->vq);
 	txq->stats.packets += nb_tx - dropped;
 	txq->stats.bytes += bytes;
+	vpmd_burst_exit(&txq->in_burst);
 	return nb_tx;
 }

@@ -178,6 +178,12 @@ int vhost_user_connect(struct vhost_user *vu);
  */
 void vhost_user_disconnect(struct vhost_user *vu);
 
+/**
+ * Change how long connect (client) or accept (server) waits, e.g. short
+ * for a reconnect loop polled from a control thread. Returns 0 or -EINVAL.
+ */
+int vhost_user_set_connect_timeout(struct vhost_user *vu, int timeout_ms);
+
 /** vhost_user_disconnect() then vhost_user_connect(). The device must be renegotiated. */
 int vhost_user_reconnect(struct vhost_user *vu);
 
