@@ -1,0 +1,968 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * net_vpmd against DPDK's net_vhost in one process, on the ethdev API.
+ *
+ * Both ports are polled from the main thread: net_vhost is the vhost-user
+ * backend (server), net_vpmd the frontend (client). Frames carry a flow id,
+ * a sequence number, their own length and a payload derived from
+ * (flow, seq, offset), so the receiver checks every byte, the order and the
+ * count. Frames of 60 to 9000 bytes go both ways, one direction at a time,
+ * then both at once, then enough small frames to wrap 16-bit ring indexes.
+ * Transmitted frames are built as multi-segment mbufs (and, on the net_vpmd
+ * side, some shared or without headroom, so the driver must chain a header
+ * mbuf in front). Afterwards net_vpmd's stats and xstats must agree with the
+ * traffic, and after stop and close every mbuf must be back in its pool.
+ *
+ * Usage: test_ethdev_loopback split|packed mrg|nomrg
+ * Exit: 0 pass, 1 fail, 77 skip (cannot initialise EAL without root).
+ * net_vpmd is loaded with -d librte_net_vpmd.so: LD_LIBRARY_PATH must name
+ * its directory (meson's test environment does).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#define EXIT_SKIP 77
+
+#define NB_MBUFS	8191
+#define MBUF_CACHE	32
+#define RING_SIZE	256
+#define BURST		32
+#define MAX_FRAME	9000
+#define ETHERTYPE_TEST	0x88b5
+#define HDR_LEN		22 /* Ethernet header, seq (4), length (2), flow (2) */
+#define SEQ_OVERSIZE	0xffffffffu
+#define PHASE_TIMEOUT_S 30
+#define LINK_TIMEOUT_S	10
+
+/* ---- frames ---- */
+
+static uint8_t pattern_byte(uint16_t flow, uint32_t seq, uint32_t off)
+{
+	uint32_t x = (seq * 0x9e3779b1u) ^ (off * 0x85ebca77u) ^ ((uint32_t)flow << 29);
+
+	x ^= x >> 15;
+	x *= 0x2c1b3c6du;
+	x ^= x >> 12;
+	return (uint8_t)(x >> 8);
+}
+
+/* The expected byte at @off of frame @seq of @flow, @len bytes long. */
+static uint8_t frame_byte(uint16_t flow, uint32_t seq, uint16_t len, uint32_t off)
+{
+	static const uint8_t dst[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
+	static const uint8_t src[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
+
+	if (off < 6)
+		return dst[off];
+	if (off < 12)
+		return src[off - 6];
+	switch (off) {
+	case 12:
+		return ETHERTYPE_TEST >> 8;
+	case 13:
+		return ETHERTYPE_TEST & 0xff;
+	case 14:
+		return (uint8_t)(seq >> 24);
+	case 15:
+		return (uint8_t)(seq >> 16);
+	case 16:
+		return (uint8_t)(seq >> 8);
+	case 17:
+		return (uint8_t)seq;
+	case 18:
+		return (uint8_t)(len >> 8);
+	case 19:
+		return (uint8_t)len;
+	case 20:
+		return (uint8_t)(flow >> 8);
+	case 21:
+		return (uint8_t)flow;
+	default:
+		return pattern_byte(flow, seq, off);
+	}
+}
+
+/* Deterministic, so sender and receiver agree on every frame's length. */
+static uint32_t lcg_next(uint32_t *state)
+{
+	*state = *state * 1664525u + 1013904223u;
+	return *state >> 8;
+}
+
+enum tx_shape {
+	SHAPE_FULL,   /* segments filled to their tailroom */
+	SHAPE_SMALL,  /* many short segments */
+	SHAPE_NOROOM, /* first segment without headroom */
+	SHAPE_SHARED, /* refcnt 2 while queued: the driver may not write it */
+	SHAPE_MAX,
+};
+
+/*
+ * Frame @seq of @flow as an mbuf chain from @mp shaped by @shape. For
+ * SHAPE_SHARED the caller holds a second reference (*extra_ref is set) and
+ * drops it after tx_burst.
+ */
+static struct rte_mbuf *frame_build(struct rte_mempool *mp, uint16_t flow, uint32_t seq,
+				    uint16_t len, enum tx_shape shape, uint32_t *rng,
+				    bool *extra_ref)
+{
+	struct rte_mbuf *head = NULL, *tail = NULL;
+	uint32_t off = 0;
+
+	*extra_ref = false;
+	while (off < len) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+		uint32_t room, n;
+		uint8_t *p;
+
+		if (m == NULL) {
+			rte_pktmbuf_free(head);
+			return NULL;
+		}
+		if (head == NULL && shape == SHAPE_NOROOM)
+			m->data_off = 0;
+		room = rte_pktmbuf_tailroom(m);
+		n = len - off;
+		if (shape == SHAPE_SMALL) {
+			uint32_t lo = RTE_MAX(64u, (uint32_t)len / 24);
+			uint32_t pick = lo + lcg_next(rng) % (room - lo + 1);
+
+			n = RTE_MIN(n, pick);
+		}
+		n = RTE_MIN(n, room);
+		p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)n);
+		for (uint32_t i = 0; i < n; i++)
+			p[i] = frame_byte(flow, seq, len, off + i);
+		off += n;
+		if (head == NULL) {
+			head = m;
+		} else {
+			tail->next = m;
+			head->nb_segs++;
+			head->pkt_len += n;
+		}
+		tail = m;
+	}
+	if (shape == SHAPE_SHARED) {
+		/* Every segment: a free walks the chain segment by segment. */
+		rte_pktmbuf_refcnt_update(head, 1);
+		*extra_ref = true;
+	}
+	return head;
+}
+
+/* ---- flows: one direction of traffic in one phase ---- */
+
+struct port {
+	const char *name;
+	uint16_t id;
+	struct rte_mempool *mp; /* its rx queue's and its transmitted frames' */
+	bool is_vpmd;		/* the driver under test: its tx gets the odd mbuf shapes */
+};
+
+struct flow {
+	const char *name;
+	uint16_t id;
+	struct port *tx, *rx;
+	uint32_t count; /* frames to send */
+	uint16_t min_len, max_len;
+	const uint16_t *fixed; /* sent first, then pseudo-random lengths */
+	unsigned int n_fixed;
+	uint32_t rng_len_tx, rng_len_rx, rng_shape;
+	bool vary_shape; /* shared / no-headroom mbufs (the net_vpmd side) */
+	/* progress */
+	struct rte_mbuf *pending[BURST];
+	bool pending_ref[BURST];
+	uint16_t pending_len[BURST];
+	unsigned int n_pending;
+	uint32_t built, sent, rcvd;
+	uint64_t sent_bytes, rcvd_bytes;
+	uint32_t rcvd_multiseg; /* frames the receiver chained from several buffers */
+	uint16_t next_rx_len;
+	bool next_rx_len_valid;
+};
+
+static bool failed;
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("FAIL: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	failed = true;
+}
+
+static uint16_t flow_len(const struct flow *f, uint32_t seq, uint32_t *rng)
+{
+	if (seq < f->n_fixed)
+		return f->fixed[seq];
+	return (uint16_t)(f->min_len + lcg_next(rng) % (uint32_t)(f->max_len - f->min_len + 1));
+}
+
+/* Build what the pending array lacks, send it; unsent frames stay, in order. */
+static int flow_tx(struct flow *f)
+{
+	uint16_t n;
+
+	while (f->n_pending < BURST && f->built < f->count) {
+		uint32_t seq = f->built;
+		uint16_t len = flow_len(f, seq, &f->rng_len_tx);
+		enum tx_shape shape = SHAPE_FULL;
+		struct rte_mbuf *m;
+
+		if (len > MAX_FRAME / 2 || seq % 5 == 1)
+			shape = SHAPE_SMALL;
+		if (f->vary_shape && seq % 7 == 3)
+			shape = SHAPE_NOROOM;
+		if (f->vary_shape && seq % 7 == 5)
+			shape = SHAPE_SHARED;
+		m = frame_build(f->tx->mp, f->id, seq, len, shape, &f->rng_shape,
+				&f->pending_ref[f->n_pending]);
+		if (m == NULL) {
+			fail("%s: no mbuf for frame %" PRIu32 " (%u bytes)", f->name, seq, len);
+			return -ENOMEM;
+		}
+		f->pending_len[f->n_pending] = len;
+		f->pending[f->n_pending++] = m;
+		f->built++;
+	}
+	if (f->n_pending == 0)
+		return 0;
+	/* Sent mbufs are the driver's: their lengths were noted before. */
+	n = rte_eth_tx_burst(f->tx->id, 0, f->pending, (uint16_t)f->n_pending);
+	for (uint16_t i = 0; i < n; i++) {
+		f->sent_bytes += f->pending_len[i];
+		if (f->pending_ref[i])
+			rte_pktmbuf_free(f->pending[i]);
+	}
+	f->sent += n;
+	memmove(f->pending, f->pending + n, (f->n_pending - n) * sizeof(f->pending[0]));
+	memmove(f->pending_ref, f->pending_ref + n, (f->n_pending - n) * sizeof(f->pending_ref[0]));
+	memmove(f->pending_len, f->pending_len + n, (f->n_pending - n) * sizeof(f->pending_len[0]));
+	f->n_pending -= n;
+	return 0;
+}
+
+/* Check one received frame against the next expected; frees it. */
+static int frame_check(struct flow *f, struct rte_mbuf *m)
+{
+	uint32_t seq = f->rcvd, off = 0, segs = 0;
+	uint16_t len;
+	int rc = 0;
+
+	if (!f->next_rx_len_valid) {
+		f->next_rx_len = flow_len(f, seq, &f->rng_len_rx);
+		f->next_rx_len_valid = true;
+	}
+	len = f->next_rx_len;
+	if (seq >= f->count) {
+		fail("%s: frame beyond the %" PRIu32 " sent (%u bytes)", f->name, f->count,
+		     m->pkt_len);
+		rc = -EPROTO;
+		goto out;
+	}
+	if (m->pkt_len >= HDR_LEN) {
+		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+		uint32_t got = (m->data_len >= 18)
+				   ? ((uint32_t)p[14] << 24 | (uint32_t)p[15] << 16 |
+				      (uint32_t)p[16] << 8 | p[17])
+				   : seq;
+
+		if (got == SEQ_OVERSIZE) {
+			fail("%s: the oversized frame was delivered (%u bytes)", f->name,
+			     m->pkt_len);
+			rc = -EPROTO;
+			goto out;
+		}
+		if (got != seq) {
+			fail("%s: expected frame %" PRIu32 ", got frame %" PRIu32
+			     " (%u bytes): lost, duplicated or reordered",
+			     f->name, seq, got, m->pkt_len);
+			rc = -EPROTO;
+			goto out;
+		}
+	}
+	if (m->pkt_len != len) {
+		fail("%s: frame %" PRIu32 " is %u bytes in %u segments, sent %u", f->name, seq,
+		     m->pkt_len, m->nb_segs, len);
+		rc = -EPROTO;
+		goto out;
+	}
+	for (struct rte_mbuf *s = m; s != NULL; s = s->next, segs++) {
+		const uint8_t *p = rte_pktmbuf_mtod(s, const uint8_t *);
+
+		if (off + s->data_len > len) {
+			fail("%s: frame %" PRIu32 ": segments hold more than pkt_len %u", f->name,
+			     seq, len);
+			rc = -EPROTO;
+			goto out;
+		}
+		for (uint32_t i = 0; i < s->data_len; i++) {
+			uint8_t want = frame_byte(f->id, seq, len, off + i);
+
+			if (p[i] != want) {
+				fail("%s: frame %" PRIu32 " (%u bytes, %u segments): byte %" PRIu32
+				     " (segment %" PRIu32 " offset %" PRIu32
+				     ") is 0x%02x, sent 0x%02x",
+				     f->name, seq, len, m->nb_segs, off + i, segs, i, p[i], want);
+				rc = -EPROTO;
+				goto out;
+			}
+		}
+		off += s->data_len;
+	}
+	if (off != len || segs != m->nb_segs) {
+		fail("%s: frame %" PRIu32 ": segments hold %" PRIu32 " bytes in %" PRIu32
+		     " mbufs, pkt_len %u, nb_segs %u",
+		     f->name, seq, off, segs, len, m->nb_segs);
+		rc = -EPROTO;
+		goto out;
+	}
+	f->rcvd++;
+	f->rcvd_bytes += len;
+	f->rcvd_multiseg += m->nb_segs > 1;
+	f->next_rx_len_valid = false;
+out:
+	rte_pktmbuf_free(m);
+	return rc;
+}
+
+static int port_rx(struct port *p, struct flow *f)
+{
+	struct rte_mbuf *pkts[BURST];
+	uint16_t n = rte_eth_rx_burst(p->id, 0, pkts, BURST);
+	int rc = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		if (rc < 0) {
+			rte_pktmbuf_free(pkts[i]);
+			continue;
+		}
+		if (f == NULL) {
+			fail("%s: received a frame (%u bytes) when none was sent", p->name,
+			     pkts[i]->pkt_len);
+			rte_pktmbuf_free(pkts[i]);
+			rc = -EPROTO;
+			continue;
+		}
+		rc = frame_check(f, pkts[i]);
+	}
+	return rc < 0 ? rc : n;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void flow_discard(struct flow *f)
+{
+	for (unsigned int i = 0; i < f->n_pending; i++) {
+		if (f->pending_ref[i])
+			rte_pktmbuf_free(f->pending[i]);
+		rte_pktmbuf_free(f->pending[i]);
+	}
+	f->n_pending = 0;
+}
+
+/*
+ * Run @n flows (at most one per receiving port) until every frame is
+ * received, then poll a little longer: nothing more may arrive.
+ */
+static int run_flows(const char *phase, struct flow **flows, unsigned int n, struct port *ports[2])
+{
+	double deadline = now_s() + PHASE_TIMEOUT_S, quiet_until;
+	int rc = 0;
+
+	for (;;) {
+		bool done = true;
+
+		for (unsigned int i = 0; i < n; i++) {
+			rc = flow_tx(flows[i]);
+			if (rc < 0)
+				goto out;
+		}
+		for (unsigned int pi = 0; pi < 2; pi++) {
+			struct flow *f = NULL;
+
+			for (unsigned int i = 0; i < n; i++)
+				if (flows[i]->rx == ports[pi])
+					f = flows[i];
+			rc = port_rx(ports[pi], f);
+			if (rc < 0)
+				goto out;
+		}
+		for (unsigned int i = 0; i < n; i++)
+			done = done && flows[i]->rcvd == flows[i]->count;
+		if (done)
+			break;
+		if (now_s() > deadline) {
+			for (unsigned int i = 0; i < n; i++)
+				fail("%s: %s: after %d s, %" PRIu32 " of %" PRIu32
+				     " frames sent, %" PRIu32 " received",
+				     phase, flows[i]->name, PHASE_TIMEOUT_S, flows[i]->sent,
+				     flows[i]->count, flows[i]->rcvd);
+			rc = -ETIMEDOUT;
+			goto out;
+		}
+	}
+	/* The count: nothing beyond what was sent. */
+	quiet_until = now_s() + 0.05;
+	while (now_s() < quiet_until) {
+		for (unsigned int pi = 0; pi < 2; pi++) {
+			struct flow *f = NULL;
+
+			for (unsigned int i = 0; i < n; i++)
+				if (flows[i]->rx == ports[pi])
+					f = flows[i];
+			rc = port_rx(ports[pi], f);
+			if (rc < 0)
+				goto out;
+		}
+	}
+	rc = 0;
+	for (unsigned int i = 0; i < n; i++)
+		printf("%s: %s: %" PRIu32 " frames (%" PRIu32 " multi-segment), %" PRIu64
+		       " bytes, every byte checked\n",
+		       phase, flows[i]->name, flows[i]->rcvd, flows[i]->rcvd_multiseg,
+		       flows[i]->rcvd_bytes);
+out:
+	for (unsigned int i = 0; i < n; i++)
+		flow_discard(flows[i]);
+	return rc;
+}
+
+/* ---- ports ---- */
+
+static int port_setup(struct port *p, bool scatter, uint16_t max_frame)
+{
+	struct rte_eth_conf conf = {0};
+	struct rte_eth_dev_info info;
+	struct rte_eth_rxconf rxconf;
+	int rc;
+
+	rc = rte_eth_dev_get_port_by_name(p->name, &p->id);
+	if (rc < 0) {
+		fail("%s: no such port", p->name);
+		return rc;
+	}
+	rc = rte_eth_dev_info_get(p->id, &info);
+	if (rc < 0)
+		goto err;
+	conf.rxmode.mtu = max_frame - RTE_ETHER_HDR_LEN;
+	if (scatter && (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER))
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	rc = rte_eth_dev_configure(p->id, 1, 1, &conf);
+	if (rc < 0)
+		goto err;
+	rxconf = info.default_rxconf;
+	rxconf.offloads = conf.rxmode.offloads;
+	rc = rte_eth_rx_queue_setup(p->id, 0, RING_SIZE, (unsigned int)rte_socket_id(), &rxconf,
+				    p->mp);
+	if (rc < 0)
+		goto err;
+	rc = rte_eth_tx_queue_setup(p->id, 0, RING_SIZE, (unsigned int)rte_socket_id(), NULL);
+	if (rc < 0)
+		goto err;
+	return 0;
+err:
+	fail("%s: setup: %s", p->name, rte_strerror(-rc));
+	return rc;
+}
+
+static int links_wait(struct port *a, struct port *b)
+{
+	double deadline = now_s() + LINK_TIMEOUT_S;
+	struct rte_eth_link la, lb;
+
+	for (;;) {
+		if (rte_eth_link_get_nowait(a->id, &la) == 0 &&
+		    rte_eth_link_get_nowait(b->id, &lb) == 0 && la.link_status == RTE_ETH_LINK_UP &&
+		    lb.link_status == RTE_ETH_LINK_UP)
+			return 0;
+		if (now_s() > deadline) {
+			fail("links not up after %d s: %s %s, %s %s", LINK_TIMEOUT_S, a->name,
+			     la.link_status ? "up" : "down", b->name,
+			     lb.link_status ? "up" : "down");
+			return -ETIMEDOUT;
+		}
+		usleep(1000);
+	}
+}
+
+/* ---- stats ---- */
+
+static int xstat_find(uint16_t port, const char *name, uint64_t *value)
+{
+	uint64_t id;
+
+	if (rte_eth_xstats_get_id_by_name(port, name, &id) != 0)
+		return -ENOENT;
+	return rte_eth_xstats_get_by_id(port, &id, value, 1) == 1 ? 0 : -EIO;
+}
+
+/*
+ * net_vpmd's counters against the traffic: @tx/@rx frames and bytes it sent
+ * and received; net_vhost must have seen the same from its side.
+ */
+static void stats_check(struct port *vpmd, struct port *vhost, uint64_t tx, uint64_t tx_bytes,
+			uint64_t rx, uint64_t rx_bytes)
+{
+	static const char *const zero[] = {
+	    "rx_q0_errors",
+	    "tx_q0_errors",
+	    "rx_q0_mbuf_alloc_failed",
+	    "tx_q0_mbuf_alloc_failed",
+	    "tx_q0_refused_len",
+	    "rx_q0_refused_len",
+	};
+	struct rte_eth_xstat_name *names = NULL;
+	struct rte_eth_xstat *xs = NULL;
+	struct rte_eth_stats s, hs;
+	uint64_t v;
+	int n;
+
+	if (rte_eth_stats_get(vpmd->id, &s) != 0 || rte_eth_stats_get(vhost->id, &hs) != 0) {
+		fail("stats_get failed");
+		return;
+	}
+	printf("%s stats: ipackets %" PRIu64 " ibytes %" PRIu64 " opackets %" PRIu64
+	       " obytes %" PRIu64 " ierrors %" PRIu64 " oerrors %" PRIu64 " rx_nombuf %" PRIu64
+	       "\n",
+	       vpmd->name, s.ipackets, s.ibytes, s.opackets, s.obytes, s.ierrors, s.oerrors,
+	       s.rx_nombuf);
+	if (s.opackets != tx || s.obytes != tx_bytes)
+		fail("%s: opackets %" PRIu64 " obytes %" PRIu64 ", sent %" PRIu64
+		     " frames of %" PRIu64 " bytes",
+		     vpmd->name, s.opackets, s.obytes, tx, tx_bytes);
+	if (s.ipackets != rx || s.ibytes != rx_bytes)
+		fail("%s: ipackets %" PRIu64 " ibytes %" PRIu64 ", received %" PRIu64
+		     " frames of %" PRIu64 " bytes",
+		     vpmd->name, s.ipackets, s.ibytes, rx, rx_bytes);
+	if (s.ierrors != 0 || s.oerrors != 0 || s.rx_nombuf != 0)
+		fail("%s: ierrors %" PRIu64 " oerrors %" PRIu64 " rx_nombuf %" PRIu64, vpmd->name,
+		     s.ierrors, s.oerrors, s.rx_nombuf);
+	if (hs.ipackets != tx)
+		fail("%s: ipackets %" PRIu64 ", %s sent %" PRIu64, vhost->name, hs.ipackets,
+		     vpmd->name, tx);
+
+	for (size_t i = 0; i < RTE_DIM(zero); i++) {
+		if (xstat_find(vpmd->id, zero[i], &v) != 0)
+			fail("%s: no xstat %s", vpmd->name, zero[i]);
+		else if (v != 0)
+			fail("%s: xstat %s is %" PRIu64 ", expected 0", vpmd->name, zero[i], v);
+	}
+	if (xstat_find(vpmd->id, "rx_q0_kicks", &v) != 0)
+		fail("%s: no xstat rx_q0_kicks", vpmd->name);
+	else if (v == 0)
+		fail("%s: rx_q0_kicks is 0 although the rx ring was refilled", vpmd->name);
+	if (xstat_find(vpmd->id, "tx_q0_packets", &v) != 0 || v != tx)
+		fail("%s: xstat tx_q0_packets is not %" PRIu64, vpmd->name, tx);
+	if (xstat_find(vpmd->id, "rx_q0_packets", &v) != 0 || v != rx)
+		fail("%s: xstat rx_q0_packets is not %" PRIu64, vpmd->name, rx);
+
+	/* Every refusal counter, whatever its reason, is 0. */
+	n = rte_eth_xstats_get_names(vpmd->id, NULL, 0);
+	if (n <= 0) {
+		fail("%s: no xstats", vpmd->name);
+		return;
+	}
+	names = calloc((size_t)n, sizeof(*names));
+	xs = calloc((size_t)n, sizeof(*xs));
+	if (names == NULL || xs == NULL || rte_eth_xstats_get_names(vpmd->id, names, n) != n ||
+	    rte_eth_xstats_get(vpmd->id, xs, n) != n) {
+		fail("%s: xstats read failed", vpmd->name);
+		goto out;
+	}
+	for (int i = 0; i < n; i++)
+		if (strstr(names[xs[i].id].name, "_refused_") != NULL && xs[i].value != 0)
+			fail("%s: xstat %s is %" PRIu64, vpmd->name, names[xs[i].id].name,
+			     xs[i].value);
+out:
+	free(names);
+	free(xs);
+}
+
+/* ---- the test ---- */
+
+static const uint16_t fixed_sizes[] = {
+    60, 61, 64, 127, 128, 1500, 1514, 1518, 2047, 2048, 2049, 4000, 4096, 8999, 9000,
+};
+
+struct config {
+	bool packed;
+	bool mrg;
+};
+
+static unsigned int fixed_upto(uint16_t *out, uint16_t max_len)
+{
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < RTE_DIM(fixed_sizes); i++)
+		if (fixed_sizes[i] <= max_len)
+			out[n++] = fixed_sizes[i];
+	return n;
+}
+
+static void flow_init(struct flow *f, const char *name, uint16_t id, struct port *tx,
+		      struct port *rx, uint32_t count, uint16_t min_len, uint16_t max_len,
+		      const uint16_t *fixed, unsigned int n_fixed, uint32_t seed)
+{
+	memset(f, 0, sizeof(*f));
+	f->name = name;
+	f->id = id;
+	f->tx = tx;
+	f->rx = rx;
+	f->count = count;
+	f->min_len = min_len;
+	f->max_len = max_len;
+	f->fixed = fixed;
+	f->n_fixed = n_fixed;
+	f->rng_len_tx = f->rng_len_rx = seed;
+	f->rng_shape = seed ^ 0x5a5a5a5au;
+	f->vary_shape = tx->is_vpmd;
+}
+
+/*
+ * With mrg_rxbuf off a frame must fit one rx buffer of net_vpmd's: the
+ * backend has to refuse a bigger one rather than truncate or split it. It
+ * is sent alone; if the backend takes it, net_vpmd must not deliver it.
+ */
+static int oversize_check(struct port *vhost, struct port *vpmd, uint16_t len)
+{
+	struct rte_mbuf *m;
+	double until;
+	uint32_t rng = 1;
+	bool ref;
+	uint16_t n;
+
+	m = frame_build(vhost->mp, 9, SEQ_OVERSIZE, len, SHAPE_FULL, &rng, &ref);
+	if (m == NULL) {
+		fail("no mbuf for the oversized frame");
+		return -ENOMEM;
+	}
+	n = rte_eth_tx_burst(vhost->id, 0, &m, 1);
+	if (n == 0)
+		rte_pktmbuf_free(m);
+	printf("oversized frame of %u bytes: %s by %s\n", len, n ? "taken" : "refused",
+	       vhost->name);
+	until = now_s() + 0.05;
+	while (now_s() < until)
+		if (port_rx(vpmd, NULL) < 0)
+			return -EPROTO;
+	return 0;
+}
+
+/* What net_vpmd sent (@out) and received (@in) over all phases. */
+struct totals {
+	uint64_t tx, tx_bytes, rx, rx_bytes;
+};
+
+static void totals_add(struct totals *t, const struct flow *out, const struct flow *in)
+{
+	t->tx += out->sent;
+	t->tx_bytes += out->sent_bytes;
+	t->rx += in->rcvd;
+	t->rx_bytes += in->rcvd_bytes;
+}
+
+static int traffic(const struct config *cfg, struct port *vhost, struct port *vpmd)
+{
+	struct port *ports[2] = {vhost, vpmd};
+	uint16_t to_vpmd_fixed[RTE_DIM(fixed_sizes)], to_vhost_fixed[RTE_DIM(fixed_sizes)];
+	uint16_t to_vpmd_max, to_vhost_max = MAX_FRAME;
+	unsigned int n_to_vpmd, n_to_vhost;
+	struct flow out, in, *both[2] = {&out, &in}, *only_out[1] = {&out}, *only_in[1] = {&in};
+	struct totals t = {0};
+	int rc;
+
+	/* net_vpmd's rx buffers hold a data room each; only mergeable ones chain. */
+	to_vpmd_max = cfg->mrg ? MAX_FRAME
+			       : (uint16_t)RTE_MIN(MAX_FRAME, rte_pktmbuf_data_room_size(vpmd->mp) -
+								  RTE_PKTMBUF_HEADROOM);
+	n_to_vpmd = fixed_upto(to_vpmd_fixed, to_vpmd_max);
+	n_to_vhost = fixed_upto(to_vhost_fixed, to_vhost_max);
+
+	memset(&in, 0, sizeof(in));
+	flow_init(&out, "vpmd->vhost", 1, vpmd, vhost, 2000, 60, to_vhost_max, to_vhost_fixed,
+		  n_to_vhost, 11);
+	rc = run_flows("one way", only_out, 1, ports);
+	totals_add(&t, &out, &in);
+	if (rc < 0)
+		return rc;
+
+	memset(&out, 0, sizeof(out));
+	flow_init(&in, "vhost->vpmd", 2, vhost, vpmd, 2000, 60, to_vpmd_max, to_vpmd_fixed,
+		  n_to_vpmd, 22);
+	rc = run_flows("one way", only_in, 1, ports);
+	totals_add(&t, &out, &in);
+	if (rc < 0)
+		return rc;
+
+	flow_init(&out, "vpmd->vhost", 3, vpmd, vhost, 3000, 60, to_vhost_max, to_vhost_fixed,
+		  n_to_vhost, 33);
+	flow_init(&in, "vhost->vpmd", 4, vhost, vpmd, 3000, 60, to_vpmd_max, to_vpmd_fixed,
+		  n_to_vpmd, 44);
+	rc = run_flows("both ways", both, 2, ports);
+	totals_add(&t, &out, &in);
+	if (rc < 0)
+		return rc;
+	/* Frames beyond one data room must have come as chains, or the sweep proved little. */
+	if (out.rcvd_multiseg == 0)
+		fail("%s received no multi-segment frame", vhost->name);
+	if (cfg->mrg && in.rcvd_multiseg == 0)
+		fail("%s received no multi-segment frame with mrg_rxbuf on", vpmd->name);
+	if (!cfg->mrg && in.rcvd_multiseg != 0)
+		fail("%s chained %" PRIu32 " frames with mrg_rxbuf off", vpmd->name,
+		     in.rcvd_multiseg);
+
+	/* Past 65536 descriptors each way: split ring indexes wrap, packed ones many times. */
+	flow_init(&out, "vpmd->vhost", 5, vpmd, vhost, 70000, 60, 128, NULL, 0, 55);
+	flow_init(&in, "vhost->vpmd", 6, vhost, vpmd, 70000, 60, 128, NULL, 0, 66);
+	rc = run_flows("small, past index wrap", both, 2, ports);
+	totals_add(&t, &out, &in);
+	if (rc < 0)
+		return rc;
+
+	if (!cfg->mrg) {
+		rc = oversize_check(vhost, vpmd, (uint16_t)(to_vpmd_max + 1));
+		if (rc < 0)
+			return rc;
+		/* Traffic still flows after the refusal. */
+		memset(&out, 0, sizeof(out));
+		flow_init(&in, "vhost->vpmd", 7, vhost, vpmd, 500, 60, to_vpmd_max, to_vpmd_fixed,
+			  n_to_vpmd, 77);
+		rc = run_flows("after oversize", only_in, 1, ports);
+		totals_add(&t, &out, &in);
+		if (rc < 0)
+			return rc;
+	}
+
+	stats_check(vpmd, vhost, t.tx, t.tx_bytes, t.rx, t.rx_bytes);
+	return failed ? -EPROTO : 0;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int usage(const char *prog)
+{
+	fprintf(stderr, "usage: %s split|packed mrg|nomrg\n", prog);
+	return EXIT_FAILURE;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	char dir[] = "/tmp/vpmd-ethdev.XXXXXX";
+	char sock[64], prefix[64], runtime[PATH_MAX], vhost_args[160], vpmd_args[200], cfg_name[32];
+	char *eal_argv[16];
+	int eal_argc = 0;
+	struct port vhost = {.name = "net_vhost0"}, vpmd = {.name = "net_vpmd0", .is_vpmd = true};
+	bool eal_up = false, vhost_probed = false, vpmd_probed = false;
+	bool vhost_started = false, vpmd_started = false, ports_closed = false;
+	unsigned int in_use;
+	int rc, ret = EXIT_FAILURE;
+
+	if (argc != 3)
+		return usage(argv[0]);
+	if (strcmp(argv[1], "split") == 0)
+		cfg.packed = false;
+	else if (strcmp(argv[1], "packed") == 0)
+		cfg.packed = true;
+	else
+		return usage(argv[0]);
+	if (strcmp(argv[2], "mrg") == 0)
+		cfg.mrg = true;
+	else if (strcmp(argv[2], "nomrg") == 0)
+		cfg.mrg = false;
+	else
+		return usage(argv[0]);
+	snprintf(cfg_name, sizeof(cfg_name), "%s,%s", argv[1], argv[2]);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return EXIT_FAILURE;
+	}
+	snprintf(sock, sizeof(sock), "%s/sock", dir);
+	snprintf(prefix, sizeof(prefix), "vpmd-ethdev-%d", (int)getpid());
+	runtime[0] = '\0';
+
+	eal_argv[eal_argc++] = argv[0];
+	eal_argv[eal_argc++] = (char *)"-l";
+	eal_argv[eal_argc++] = (char *)"0";
+	eal_argv[eal_argc++] = (char *)"--no-huge";
+	eal_argv[eal_argc++] = (char *)"-m";
+	eal_argv[eal_argc++] = (char *)"1024";
+	eal_argv[eal_argc++] = (char *)"--no-pci";
+	eal_argv[eal_argc++] = (char *)"--file-prefix";
+	eal_argv[eal_argc++] = prefix;
+	eal_argv[eal_argc++] = (char *)"-d";
+	eal_argv[eal_argc++] = (char *)"librte_net_vpmd.so";
+	/* vhost's message-by-message log drowns the test's own lines. */
+	eal_argv[eal_argc++] = (char *)"--log-level=lib.vhost.config:notice";
+	eal_argv[eal_argc++] = (char *)"--log-level=pmd.net.vpmd.*:info";
+	eal_argv[eal_argc] = NULL;
+
+	rc = rte_eal_init(eal_argc, eal_argv);
+	if (rc < 0) {
+		if (geteuid() != 0) {
+			printf("SKIP: EAL init failed (%s) and not root\n",
+			       rte_strerror(rte_errno));
+			ret = EXIT_SKIP;
+		} else {
+			fail("EAL init: %s (is LD_LIBRARY_PATH the directory of "
+			     "librte_net_vpmd.so?)",
+			     rte_strerror(rte_errno));
+		}
+		goto out;
+	}
+	eal_up = true;
+	/* /var/run/dpdk/PREFIX for root, under XDG_RUNTIME_DIR or /tmp otherwise. */
+	snprintf(runtime, sizeof(runtime), "%s", rte_eal_get_runtime_dir());
+	printf("config %s\n", cfg_name);
+
+	vhost.mp = rte_pktmbuf_pool_create("vhost_pool", NB_MBUFS, MBUF_CACHE, 0,
+					   RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	vpmd.mp = rte_pktmbuf_pool_create("vpmd_pool", NB_MBUFS, MBUF_CACHE, 0,
+					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (vhost.mp == NULL || vpmd.mp == NULL) {
+		fail("mbuf pools: %s", rte_strerror(rte_errno));
+		goto out;
+	}
+	if (rte_mempool_in_use_count(vhost.mp) != 0 || rte_mempool_in_use_count(vpmd.mp) != 0) {
+		fail("fresh pools have mbufs in use");
+		goto out;
+	}
+
+	/* net_vhost first: its socket must exist before net_vpmd connects. */
+	snprintf(vhost_args, sizeof(vhost_args), "iface=%s,queues=1", sock);
+	rc = rte_vdev_init(vhost.name, vhost_args);
+	if (rc < 0) {
+		fail("probe %s,%s: %s", vhost.name, vhost_args, rte_strerror(-rc));
+		goto out;
+	}
+	vhost_probed = true;
+	snprintf(vpmd_args, sizeof(vpmd_args),
+		 "path=%s,packed_vq=%d,mrg_rxbuf=%d,mac=02:00:00:00:00:01", sock, cfg.packed,
+		 cfg.mrg);
+	rc = rte_vdev_init(vpmd.name, vpmd_args);
+	if (rc < 0) {
+		fail("probe %s,%s: %s (is librte_net_vpmd.so loaded?)", vpmd.name, vpmd_args,
+		     rte_strerror(-rc));
+		goto out;
+	}
+	vpmd_probed = true;
+
+	if (port_setup(&vhost, true, MAX_FRAME) < 0 || port_setup(&vpmd, cfg.mrg, MAX_FRAME) < 0)
+		goto out;
+
+	/* net_vhost's datapath needs its port started before the device comes up. */
+	rc = rte_eth_dev_start(vhost.id);
+	if (rc < 0) {
+		fail("start %s: %s", vhost.name, rte_strerror(-rc));
+		goto out;
+	}
+	vhost_started = true;
+	rc = rte_eth_dev_start(vpmd.id);
+	if (rc < 0) {
+		fail("start %s: %s", vpmd.name, rte_strerror(-rc));
+		goto out;
+	}
+	vpmd_started = true;
+	if (links_wait(&vhost, &vpmd) < 0)
+		goto out;
+	{
+		struct rte_eth_burst_mode mode;
+
+		if (rte_eth_rx_burst_mode_get(vpmd.id, 0, &mode) == 0)
+			printf("%s rx burst mode: %s\n", vpmd.name, mode.info);
+		if (cfg.packed != (strstr(mode.info, "packed") != NULL) ||
+		    cfg.mrg != (strstr(mode.info, "mergeable") != NULL))
+			fail("%s runs '%s', asked %s", vpmd.name, mode.info, cfg_name);
+	}
+
+	traffic(&cfg, &vhost, &vpmd);
+
+out:
+	if (vpmd_started && rte_eth_dev_stop(vpmd.id) != 0)
+		fail("stop %s", vpmd.name);
+	if (vhost_started && rte_eth_dev_stop(vhost.id) != 0)
+		fail("stop %s", vhost.name);
+	if (eal_up && vpmd.mp != NULL && vhost.mp != NULL)
+		printf("after stop: mbufs in use: %s %u, %s %u\n", vpmd.name,
+		       rte_mempool_in_use_count(vpmd.mp), vhost.name,
+		       rte_mempool_in_use_count(vhost.mp));
+	if (vpmd_probed) {
+		if (rte_eth_dev_close(vpmd.id) != 0)
+			fail("close %s", vpmd.name);
+		rte_vdev_uninit(vpmd.name);
+	}
+	if (vhost_probed) {
+		if (rte_eth_dev_close(vhost.id) != 0)
+			fail("close %s", vhost.name);
+		rte_vdev_uninit(vhost.name);
+	}
+	ports_closed = vpmd_probed && vhost_probed;
+	if (ports_closed) {
+		/* Both pools were empty before either port touched them. */
+		in_use = rte_mempool_in_use_count(vpmd.mp);
+		if (in_use != 0)
+			fail("%s's pool: %u mbufs in use after stop and close", vpmd.name, in_use);
+		in_use = rte_mempool_in_use_count(vhost.mp);
+		if (in_use != 0)
+			fail("%s's pool: %u mbufs in use after stop and close", vhost.name, in_use);
+	}
+	rte_mempool_free(vpmd.mp);
+	rte_mempool_free(vhost.mp);
+	if (eal_up)
+		rte_eal_cleanup();
+	unlink(sock);
+	rmdir(dir);
+	if (runtime[0] != '\0')
+		nftw(runtime, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+
+	if (ret == EXIT_SKIP)
+		return ret;
+	if (!failed && ports_closed) {
+		printf("PASS %s\n", cfg_name);
+		return EXIT_SUCCESS;
+	}
+	printf("FAIL %s\n", cfg_name);
+	return EXIT_FAILURE;
+}
