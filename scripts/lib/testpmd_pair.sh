@@ -6,7 +6,7 @@
 # both in io forwarding, so frames circulate. Sourced by scripts/run.sh and
 # the integration tests.
 #
-#   pair_init DIR PMD_SO LAYOUT MODE   (split|packed, client|server)
+#   pair_init DIR PMD_SO LAYOUT MODE [QUEUES]   (split|packed, client|server, pairs)
 #   pair_start                         start both; the frontend reads commands
 #   pair_send CMD...                   a testpmd command to the frontend
 #   pair_wait_forwarding               until the backend forwards (seed after this)
@@ -21,19 +21,21 @@ pair_init() {
 	PAIR_PMD=$2
 	PAIR_LAYOUT=$3
 	PAIR_MODE=$4
+	PAIR_QUEUES=${5:-1}
 	PAIR_ID=$$-$RANDOM-$PAIR_LAYOUT-$PAIR_MODE
 	PAIR_SOCK=$PAIR_DIR/vhost.sock
 	PAIR_BACK_PID=
 	PAIR_FRONT_PID=
-	PAIR_VDEV="net_vpmd0,path=$PAIR_SOCK"
-	PAIR_VHOST="net_vhost0,iface=$PAIR_SOCK,queues=1"
+	PAIR_VDEV="net_vpmd0,path=$PAIR_SOCK,queues=$PAIR_QUEUES"
+	PAIR_VHOST="net_vhost0,iface=$PAIR_SOCK,queues=$PAIR_QUEUES"
 	[ "$PAIR_LAYOUT" = packed ] && PAIR_VDEV+=",packed_vq=1"
 	if [ "$PAIR_MODE" = server ]; then
 		PAIR_VDEV+=",server=1"
 		PAIR_VHOST+=",client=1"
 	fi
 	PAIR_EAL=(--no-huge -m 1024 --no-pci)
-	PAIR_APP=(--no-mlockall --total-num-mbufs=16384 --forward-mode=io)
+	PAIR_APP=(--no-mlockall --total-num-mbufs=16384 --forward-mode=io
+		--rxq="$PAIR_QUEUES" --txq="$PAIR_QUEUES")
 }
 
 # The backend runs until its stdin closes: a FIFO held open on fd 4.

@@ -7,7 +7,7 @@
 # seconds both directions must have moved traffic with no errors, and after
 # "port stop" and "port close" every mbuf must be back in its pool.
 #
-# Usage: testpmd_fwd.sh PMD_SO split|packed [client|server]
+# Usage: testpmd_fwd.sh PMD_SO split|packed [client|server] [QUEUE_PAIRS]
 # Exit 0 pass, 1 fail, 77 skip (no dpdk-testpmd).
 set -uo pipefail
 
@@ -18,14 +18,15 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 pmd_so=$1
 layout=$2
 mode=${3:-client}
+queues=${4:-1}
 seconds=${VPMD_TEST_SECONDS:-3}
 
-say() { printf 'testpmd_fwd(%s,%s): %s\n' "$layout" "$mode" "$*"; }
+say() { printf 'testpmd_fwd(%s,%s,%sq): %s\n' "$layout" "$mode" "$queues" "$*"; }
 command -v dpdk-testpmd >/dev/null || { say "SKIP: dpdk-testpmd not installed (package dpdk-dev)"; exit 77; }
 [ -f "$pmd_so" ] || { say "FAIL: $pmd_so not built"; exit 1; }
 
 dir=$(mktemp -d /tmp/vpmd-fwd.XXXXXX)
-pair_init "$dir" "$pmd_so" "$layout" "$mode"
+pair_init "$dir" "$pmd_so" "$layout" "$mode" "$queues"
 trap 'pair_cleanup; rm -rf "$dir"' EXIT
 
 fail() {
@@ -40,6 +41,7 @@ pair_wait_forwarding || fail "the backend did not start forwarding"
 pair_send "start tx_first"
 sleep "$seconds"
 pair_send "show port stats 0"
+pair_send "show port xstats 0"
 pair_send "stop"
 pair_send "port stop all"
 pair_send "port close all"
@@ -56,6 +58,13 @@ say "after ${seconds}s: rx $rx, tx $tx, rx errors $errs"
 [ "${rx:-0}" -gt 100000 ] || fail "too few packets received: ${rx:-none}"
 [ "${tx:-0}" -gt 100000 ] || fail "too few packets sent: ${tx:-none}"
 [ "${errs:-1}" -eq 0 ] || fail "rx errors: $errs"
+# Every queue pair carried its share.
+for ((q = 0; q < queues; q++)); do
+	for dirn in rx tx; do
+		n=$(awk -v k="${dirn}_q${q}_packets:" '$1 == k { print $2; exit }' "$dir/front.log")
+		[ "${n:-0}" -gt 10000 ] || fail "queue $q $dirn carried ${n:-no} packets"
+	done
+done
 
 # Every mbuf back: in use = size - cached - in the common pool.
 read -r size cached common < <(awk '
