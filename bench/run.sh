@@ -1,0 +1,646 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# bench/run.sh — net_vpmd against DPDK's net_virtio_user, A/B, on the same
+# kind of net_vhost backend with the same devargs.
+#
+# Every trial starts two fresh dpdk-testpmd processes (the net_vhost backend
+# and the frontend under test), drives both through their interactive prompt
+# over a FIFO, and reads the frontend port's packet rate from testpmd's own
+# "Throughput (since last show)" figure: testpmd times the interval between
+# two "show port stats" with the TSC, so our sleep's jitter does not enter the
+# number. See doc/bench.md for the method.
+#
+# Not a unit test: meson does not know about it.
+
+set -euo pipefail
+
+usage() {
+	cat <<'EOF'
+usage: bench/run.sh [options]
+
+  --duration SECS   measured interval per trial (default 2)
+  --warmup SECS     traffic before the measured interval (default 1)
+  --trials N        trials per driver and row, interleaved A B A B... (default 5)
+  --rows LIST       comma-separated rows or shell patterns, e.g.
+                    'split-64-io,packed-*-txonly' (default: all 12)
+  --driver PATH     the net_vpmd shared object
+                    (default build/drivers/net/virtio_pmd/librte_net_vpmd.so)
+  --json FILE       also write the results as JSON
+  --quick           smoke test: 1 trial of 2 s, 0.5 s warm-up
+  --a KIND          driver in column A: vpmd | virtio_user (default vpmd)
+  --b KIND          driver in column B: vpmd | virtio_user (default virtio_user)
+                    (--a virtio_user validates the method: ratios near 1.0)
+  --queue-size N    queue_size devarg for both drivers (default 256)
+  --mrg-rxbuf 0|1   mrg_rxbuf devarg for both drivers (default 1)
+  --in-order 0|1    in_order devarg for both drivers (default 1)
+                    (the defaults are net_virtio_user's own)
+  --vpmd-args STR   extra devargs appended for net_vpmd only
+  --vu-args STR     extra devargs appended for net_virtio_user only
+  --tx-first N      bursts of 32 that seed io loopback (default 8)
+  --max-other-cpu P a trial in which more than P% of the machine's CPU went
+                    to anything but its two testpmd is rerun (default 5)
+  --retries N       reruns of such a disturbed trial (default 2); after that
+                    it is kept and counted as disturbed
+  --quiet-wait SECS before each trial, wait up to SECS for other
+                    dpdk-testpmd processes to end, and before a rerun also
+                    for the machine to be idle (default 120)
+  --keep-logs DIR   keep every testpmd log under DIR
+  -v, --verbose     print each trial as it completes
+  -h, --help        this text
+
+Rows are LAYOUT-SIZE-MODE: layout split|packed, size 64|1518, mode
+  io      frontend io forward, backend io forward (loopback, seeded with
+          tx_first); measures the frontend's Rx pps
+  txonly  frontend txonly, backend rxonly; measures the frontend's Tx pps
+  rxonly  backend txonly, frontend rxonly; measures the frontend's Rx pps
+
+Output: per row, the median Mpps of each driver over its trials and their
+min-max; "ratio" is median A / median B; "paired" is the median over trials
+of A/B within one trial (A and B of a trial run back to back, so a slow
+phase of the machine falls on both). The last line says whether every
+"ratio" is >= 1.0. Exit code 0, or 1 if a trial failed, 2 on bad usage.
+EOF
+}
+
+die() {
+	echo "bench: $*" >&2
+	exit 2
+}
+
+# ---- options -------------------------------------------------------------
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/.." && pwd)
+
+# 12 rows x 5 trials x 2 drivers x (2 s + 1 s warm-up + ~1.8 s start and
+# stop) keeps the default run under 10 minutes. Within a trial the count is
+# exact (millions of packets over a TSC-timed interval); the spread comes from
+# one trial to the next, so trials are worth more than longer intervals.
+duration=2
+warmup=1
+trials=5
+rows_arg=
+driver="$top/build/drivers/net/virtio_pmd/librte_net_vpmd.so"
+json=
+kind_a=vpmd
+kind_b=virtio_user
+queue_size=256
+mrg_rxbuf=1
+in_order=1
+vpmd_args=
+vu_args=
+tx_first=8
+max_foreign=5
+retries=2
+quiet_wait=120
+keep_logs=
+verbose=0
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--duration) duration=${2:?}; shift 2 ;;
+	--warmup) warmup=${2:?}; shift 2 ;;
+	--trials) trials=${2:?}; shift 2 ;;
+	--rows) rows_arg=${2:?}; shift 2 ;;
+	--driver) driver=${2:?}; shift 2 ;;
+	--json) json=${2:?}; shift 2 ;;
+	--quick) trials=1; duration=2; warmup=0.5; shift ;;
+	--a) kind_a=${2:?}; shift 2 ;;
+	--b) kind_b=${2:?}; shift 2 ;;
+	--queue-size) queue_size=${2:?}; shift 2 ;;
+	--mrg-rxbuf) mrg_rxbuf=${2:?}; shift 2 ;;
+	--in-order) in_order=${2:?}; shift 2 ;;
+	--vpmd-args) vpmd_args=$2; shift 2 ;;
+	--vu-args) vu_args=$2; shift 2 ;;
+	--tx-first) tx_first=${2:?}; shift 2 ;;
+	--max-other-cpu) max_foreign=${2:?}; shift 2 ;;
+	--retries) retries=${2:?}; shift 2 ;;
+	--quiet-wait) quiet_wait=${2:?}; shift 2 ;;
+	--keep-logs) keep_logs=${2:?}; shift 2 ;;
+	-v | --verbose) verbose=1; shift ;;
+	-h | --help) usage; exit 0 ;;
+	*) usage >&2; die "unknown option '$1'" ;;
+	esac
+done
+
+isnum() { [[ $1 =~ ^[0-9]+([.][0-9]+)?$ ]]; }
+if ! isnum "$duration" || [ "$(awk -v d="$duration" 'BEGIN{print (d > 0)}')" != 1 ]; then
+	die "--duration wants a positive number of seconds"
+fi
+isnum "$warmup" || die "--warmup wants a number of seconds"
+[[ $trials =~ ^[1-9][0-9]*$ ]] || die "--trials wants a positive integer"
+[[ $queue_size =~ ^[1-9][0-9]*$ ]] || die "--queue-size wants a positive integer"
+[[ $mrg_rxbuf =~ ^[01]$ ]] || die "--mrg-rxbuf wants 0 or 1"
+[[ $in_order =~ ^[01]$ ]] || die "--in-order wants 0 or 1"
+[[ $tx_first =~ ^[1-9][0-9]*$ ]] || die "--tx-first wants a positive integer"
+isnum "$max_foreign" || die "--max-other-cpu wants a percentage"
+[[ $retries =~ ^[0-9]+$ ]] || die "--retries wants a number"
+[[ $quiet_wait =~ ^[0-9]+$ ]] || die "--quiet-wait wants a number of seconds"
+for k in "$kind_a" "$kind_b"; do
+	case "$k" in vpmd | virtio_user) ;; *) die "unknown driver kind '$k'" ;; esac
+done
+
+command -v dpdk-testpmd >/dev/null || die "dpdk-testpmd not found (Debian package dpdk-dev)"
+command -v stdbuf >/dev/null || die "stdbuf not found (coreutils)"
+[ "$(id -u)" = 0 ] || die "run as root (DPDK needs /var/run/dpdk and the vhost-user socket)"
+
+# All rows, in the order they are printed.
+all_rows=()
+for layout in split packed; do
+	for size in 64 1518; do
+		for mode in io txonly rxonly; do
+			all_rows+=("$layout-$size-$mode")
+		done
+	done
+done
+
+rows=()
+if [ -z "$rows_arg" ]; then
+	rows=("${all_rows[@]}")
+else
+	IFS=, read -r -a pats <<<"$rows_arg"
+	for r in "${all_rows[@]}"; do
+		for p in "${pats[@]}"; do
+			# shellcheck disable=SC2053 # the pattern is meant to glob
+			if [[ $r == $p ]]; then
+				rows+=("$r")
+				break
+			fi
+		done
+	done
+	[ ${#rows[@]} -gt 0 ] || die "--rows '$rows_arg' matches none of: ${all_rows[*]}"
+fi
+
+# The vpmd .so: testpmd refuses -d under a world-writable directory, so pass
+# the absolute path of the build tree's file.
+vpmd_missing=0
+if [ "$kind_a" = vpmd ] || [ "$kind_b" = vpmd ]; then
+	if [ -f "$driver" ]; then
+		driver=$(realpath "$driver")
+	else
+		vpmd_missing=1
+		echo "bench: vpmd is missing: no $driver (build it first); running virtio_user only" >&2
+	fi
+fi
+
+# Sides to run: A then B, dropping vpmd when it is not built.
+sides=()
+for s in A B; do
+	k=$kind_a
+	[ "$s" = B ] && k=$kind_b
+	[ "$k" = vpmd ] && [ "$vpmd_missing" = 1 ] && continue
+	sides+=("$s")
+done
+[ ${#sides[@]} -gt 0 ] || die "nothing to run"
+
+kind_of() { if [ "$1" = A ]; then echo "$kind_a"; else echo "$kind_b"; fi; }
+
+# ---- process bookkeeping -------------------------------------------------
+
+workdir=$(mktemp -d "${TMPDIR:-/tmp}/vpmd-bench.XXXXXX")
+chmod 700 "$workdir"
+pids=()       # testpmd processes of the current trial
+prefixes=()   # EAL file prefixes of the current trial
+fds=()        # FIFO write ends of the current trial
+
+close_fds() {
+	local fd
+	for fd in "${fds[@]}"; do
+		# (no other redirection here: exec would keep it for the shell)
+		exec {fd}>&-
+	done
+	fds=()
+}
+
+# Ends the current trial's processes: ask nicely (EOF on stdin makes testpmd
+# quit), then TERM, then KILL, by PID only.
+reap() {
+	local pid i
+	close_fds
+	for pid in "${pids[@]}"; do
+		for i in $(seq 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -TERM "$pid" 2>/dev/null || true
+			for i in $(seq 20); do
+				kill -0 "$pid" 2>/dev/null || break
+				sleep 0.1
+			done
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+		wait "$pid" 2>/dev/null || true
+	done
+	pids=()
+	for p in "${prefixes[@]}"; do
+		[ -n "$p" ] && rm -rf "/var/run/dpdk/$p"
+	done
+	prefixes=()
+}
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	reap
+	if [ -n "$keep_logs" ]; then
+		mkdir -p "$keep_logs"
+		cp "$workdir"/*.log "$keep_logs"/ 2>/dev/null || true
+	fi
+	rm -rf "$workdir"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Waits until FILE contains STRING, for at most SECS; fails if PID dies.
+wait_for() {
+	local file=$1 string=$2 secs=$3 pid=$4 i
+	for i in $(seq $((secs * 20))); do
+		grep -qF -- "$string" "$file" 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# Starts dpdk-testpmd in interactive mode with its stdin on a FIFO; sets
+# $started_pid and $started_fd (the FIFO's write end).
+start_testpmd() {
+	local name=$1 log=$2
+	shift 2
+	local fifo="$workdir/$name.in"
+	mkfifo "$fifo"
+	# stdbuf: testpmd prints through stdio; line buffering keeps the log
+	# current while the process runs.
+	stdbuf -oL -eL dpdk-testpmd "$@" <"$fifo" >"$log" 2>&1 &
+	started_pid=$!
+	pids+=("$started_pid")
+	exec {started_fd}>"$fifo"
+	fds+=("$started_fd")
+	rm -f "$fifo"
+}
+
+# The frontend's devargs for KIND on SOCK.
+frontend_vdev() {
+	local kind=$1 sock=$2 packed=$3 extra
+	local common="path=$sock,queues=1,packed_vq=$packed,queue_size=$queue_size"
+	common+=",mrg_rxbuf=$mrg_rxbuf,in_order=$in_order"
+	if [ "$kind" = vpmd ]; then
+		extra=$vpmd_args
+		echo "net_vpmd0,$common${extra:+,$extra}"
+	else
+		extra=$vu_args
+		echo "net_virtio_user0,$common${extra:+,$extra}"
+	fi
+}
+
+# One trial: sets $trial_rates to "RXPPS TXPPS" of the frontend port, or
+# fails. Runs in the main shell (not in $(...)) so that the EXIT trap knows
+# its processes.
+seq_no=0
+run_trial() {
+	local kind=$1 row=$2
+	local layout=${row%%-*} rest=${row#*-}
+	local size=${rest%%-*} mode=${rest#*-}
+	local packed=0 fe_mode be_mode
+	[ "$layout" = packed ] && packed=1
+	case "$mode" in
+	io) fe_mode=io; be_mode=io ;;
+	txonly) fe_mode=txonly; be_mode=rxonly ;;
+	rxonly) fe_mode=rxonly; be_mode=txonly ;;
+	esac
+
+	seq_no=$((seq_no + 1))
+	local tag
+	tag=$(printf 'vpmdb%d-%03d' $$ "$seq_no")
+	local sock="$workdir/$tag.sock"
+	local be_log="$workdir/$tag-$row-$kind-backend.log"
+	local fe_log="$workdir/$tag-$row-$kind-frontend.log"
+	local be_prefix="$tag-be" fe_prefix="$tag-fe"
+	local common_eal=(--no-huge -m 1024 --no-pci)
+	local common_app=(-i --no-mlockall --total-num-mbufs=16384 "--txpkts=$size")
+	local be_fd fe_fd be_pid fe_pid
+
+	prefixes+=("$be_prefix" "$fe_prefix")
+	start_testpmd "$tag-be" "$be_log" -l 0,1 --main-lcore 0 "${common_eal[@]}" \
+		"--file-prefix=$be_prefix" --vdev "net_vhost0,iface=$sock,queues=1" -- \
+		"${common_app[@]}" "--forward-mode=$be_mode"
+	be_pid=$started_pid be_fd=$started_fd
+	if ! wait_for "$be_log" "testpmd> " 30 "$be_pid"; then
+		trial_error "backend did not start" "$be_log"
+		return 1
+	fi
+
+	local fe_eal=()
+	[ "$kind" = vpmd ] && fe_eal=(-d "$driver")
+	start_testpmd "$tag-fe" "$fe_log" -l 0,1 --main-lcore 1 "${common_eal[@]}" \
+		"${fe_eal[@]}" "--file-prefix=$fe_prefix" \
+		--vdev "$(frontend_vdev "$kind" "$sock" "$packed")" -- \
+		"${common_app[@]}" "--forward-mode=$fe_mode"
+	fe_pid=$started_pid fe_fd=$started_fd
+	if ! wait_for "$fe_log" "testpmd> " 30 "$fe_pid"; then
+		trial_error "frontend did not start" "$fe_log"
+		return 1
+	fi
+
+	# The backend forwards first so that nothing the frontend seeds is lost.
+	echo "start" >&"$be_fd"
+	if [ "$mode" = io ]; then
+		echo "start tx_first $tx_first" >&"$fe_fd"
+	else
+		echo "start" >&"$fe_fd"
+	fi
+	sleep "$warmup"
+	# The first show sets testpmd's reference point; the second reports
+	# the rate over the interval between them, timed by testpmd itself.
+	# The backend's figure is only a cross-check.
+	local cpu0
+	cpu0=$(cpu_sample "$be_pid" "$fe_pid")
+	echo "show port stats 0" >&"$fe_fd"
+	echo "show port stats 0" >&"$be_fd"
+	sleep "$duration"
+	echo "show port stats 0" >&"$fe_fd"
+	echo "show port stats 0" >&"$be_fd"
+	trial_foreign=$(foreign_cpu "$cpu0" "$(cpu_sample "$be_pid" "$fe_pid")")
+	echo "stop" >&"$fe_fd"
+	echo "stop" >&"$be_fd"
+	echo "quit" >&"$fe_fd"
+	echo "quit" >&"$be_fd"
+	reap
+
+	# Second Throughput block of the frontend log.
+	trial_rates=$(awk '
+		/Rx-pps:/ { n++; rx[n] = $2 }
+		/Tx-pps:/ { tx[n] = $2 }
+		END { if (n >= 2) print rx[2], tx[2] }' "$fe_log")
+	if [ -z "$trial_rates" ]; then
+		trial_error "no rate in the frontend's output" "$fe_log"
+		return 1
+	fi
+	trial_be_rates=$(awk '
+		/Rx-pps:/ { n++; rx[n] = $2 }
+		/Tx-pps:/ { tx[n] = $2 }
+		END { if (n >= 2) print rx[2], tx[2]; else print "null null" }' "$be_log")
+}
+
+# CPU time of the whole machine and of the processes given, in clock ticks:
+# "BUSY TOTAL OURS".
+cpu_sample() {
+	local ours=0 pid t
+	for pid in "$@"; do
+		# utime and stime, fields 14 and 15; the text after the last ')'
+		# starts at field 3.
+		t=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}') || t=0
+		ours=$((ours + ${t:-0}))
+	done
+	awk -v ours="$ours" '/^cpu / {
+		busy = $2 + $3 + $4 + $7 + $8 + $9
+		print busy, busy + $5 + $6, ours
+		exit }' /proc/stat
+}
+
+# Percent of the machine's CPU time that went to anything but our two
+# processes between two samples. Both testpmd busy-poll a core each, so on
+# this 2-core machine any other work is taken from the trial.
+foreign_cpu() {
+	local a b
+	read -r -a a <<<"$1"
+	read -r -a b <<<"$2"
+	awk -v busy=$((b[0] - a[0])) -v total=$((b[1] - a[1])) -v ours=$((b[2] - a[2])) \
+		'BEGIN { f = total > 0 ? 100 * (busy - ours) / total : 0; if (f < 0) f = 0; printf "%.1f", f }'
+}
+
+trial_error() {
+	echo "bench: trial failed: $1; last lines of $2:" >&2
+	tail -n 15 "$2" | sed 's/^/    /' >&2
+	reap
+}
+
+# ---- the runs --------------------------------------------------------------
+
+declare -A vals   # "row side" -> space-separated Mpps of each trial
+declare -A rawrx rawtx berx betx foreign
+declare -A pairs  # row -> A/B of each trial whose A and B both ran
+declare -A this   # side -> Mpps of the current trial
+
+n_runs=$(( ${#rows[@]} * trials * ${#sides[@]} ))
+est=$(awk -v n="$n_runs" -v d="$duration" -v w="$warmup" 'BEGIN{printf "%d", n * (d + w + 1.8) / 60 + 1}')
+echo "bench: ${#rows[@]} rows x $trials trials x ${#sides[@]} drivers, ${duration}s each after ${warmup}s warm-up (about $est min)" >&2
+echo "bench: A=$kind_a B=$kind_b queue_size=$queue_size mrg_rxbuf=$mrg_rxbuf in_order=$in_order" >&2
+
+# Another dpdk-testpmd on this 2-core machine takes a core from the trial.
+others_running() {
+	local pid mine
+	for pid in $(pgrep -x dpdk-testpmd || true); do
+		mine=0
+		for p in "${pids[@]}"; do [ "$p" = "$pid" ] && mine=1; done
+		[ "$mine" = 0 ] && return 0
+	done
+	return 1
+}
+if others_running; then
+	echo "bench: warning: other dpdk-testpmd processes are running; numbers may be disturbed" >&2
+fi
+
+# Percent of the machine's CPU busy over half a second.
+busy_now() {
+	local a b
+	a=$(cpu_sample)
+	sleep 0.5
+	b=$(cpu_sample)
+	foreign_cpu "$a" "$b"
+}
+
+# Waits until no other dpdk-testpmd runs, for at most $quiet_wait seconds;
+# with "idle", also until the machine is nearly idle (used before a rerun).
+wait_quiet() {
+	local what=$1 i said=0
+	for i in $(seq "$quiet_wait"); do
+		if ! others_running; then
+			[ "$what" != idle ] && return 0
+			awk -v b="$(busy_now)" -v m="$max_foreign" 'BEGIN{exit !(b <= m)}' && return 0
+		fi
+		if [ "$said" = 0 ]; then
+			echo "bench: waiting up to ${quiet_wait}s for other work to end" >&2
+			said=1
+		fi
+		sleep 1
+	done
+}
+
+failures=0
+disturbed=0
+retried=0
+for row in "${rows[@]}"; do
+	mode=${row##*-}
+	for t in $(seq "$trials"); do
+		unset "this[A]" "this[B]"
+		for s in "${sides[@]}"; do
+			k=$(kind_of "$s")
+			attempt=0
+			while :; do
+				if [ "$attempt" = 0 ]; then wait_quiet testpmd; else wait_quiet idle; fi
+				if ! run_trial "$k" "$row"; then
+					failures=$((failures + 1))
+					echo "bench: $row $s($k) trial $t failed" >&2
+					break
+				fi
+				if awk -v f="$trial_foreign" -v m="$max_foreign" 'BEGIN{exit !(f > m)}'; then
+					if [ "$attempt" -lt "$retries" ]; then
+						attempt=$((attempt + 1))
+						retried=$((retried + 1))
+						echo "bench: $row $s($k) trial $t: ${trial_foreign}% of the CPU went elsewhere; retrying" >&2
+						continue
+					fi
+					disturbed=$((disturbed + 1))
+					echo "bench: $row $s($k) trial $t: ${trial_foreign}% of the CPU went elsewhere; kept, flagged" >&2
+				fi
+				read -r rx tx <<<"$trial_rates"
+				read -r brx btx <<<"$trial_be_rates"
+				if [ "$mode" = txonly ]; then pps=$tx; else pps=$rx; fi
+				mpps=$(awk -v p="$pps" 'BEGIN{printf "%.3f", p / 1e6}')
+				vals["$row $s"]+="$mpps "
+				rawrx["$row $s"]+="$rx "
+				rawtx["$row $s"]+="$tx "
+				berx["$row $s"]+="$brx "
+				betx["$row $s"]+="$btx "
+				foreign["$row $s"]+="$trial_foreign "
+				this[$s]=$mpps
+				[ "$verbose" = 1 ] &&
+					echo "bench: $row $s($k) trial $t: $mpps Mpps (frontend rx $rx tx $tx, backend rx $brx tx $btx pps; other CPU ${trial_foreign}%)" >&2
+				break
+			done
+		done
+		# A and B of one trial ran back to back, under the same conditions.
+		if [ -n "${this[A]:-}" ] && [ -n "${this[B]:-}" ]; then
+			pairs["$row"]+="$(awk -v a="${this[A]}" -v b="${this[B]}" \
+				'BEGIN{if (b > 0) printf "%.3f", a / b; else print ""}') "
+		fi
+	done
+done
+
+# ---- the report ------------------------------------------------------------
+
+# stats "v1 v2 ..." -> "median min max" (empty input -> "- - -")
+stats() {
+	echo "$1" | tr ' ' '\n' | grep -v '^$' | sort -g | awk '
+		{ v[NR] = $1 }
+		END {
+			if (NR == 0) { print "- - -"; exit }
+			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "%.3f %.3f %.3f\n", m, v[1], v[NR]
+		}'
+}
+
+jl() { # "v1 v2 " -> "[v1, v2]"
+	local v
+	v=$(echo "$1" | xargs | sed 's/ /, /g')
+	echo "[$v]"
+}
+jn() { if [ "$1" = - ]; then echo null; else echo "$1"; fi; }
+# One side of a row as a JSON object.
+json_side() {
+	local row=$1 s=$2
+	printf '{"driver": "%s", "median_mpps": %s, "min_mpps": %s, "max_mpps": %s, "trials_mpps": %s, "rx_pps": %s, "tx_pps": %s, "backend_rx_pps": %s, "backend_tx_pps": %s, "other_cpu_pct": %s}' \
+		"$(kind_of "$s")" "$(jn "$3")" "$(jn "$4")" "$(jn "$5")" "$(jl "${vals["$row $s"]:-}")" \
+		"$(jl "${rawrx["$row $s"]:-}")" "$(jl "${rawtx["$row $s"]:-}")" \
+		"$(jl "${berx["$row $s"]:-}")" "$(jl "${betx["$row $s"]:-}")" \
+		"$(jl "${foreign["$row $s"]:-}")"
+}
+
+label_a="$kind_a"
+label_b="$kind_b"
+if [ "$kind_a" = "$kind_b" ]; then
+	label_a="A:$kind_a"
+	label_b="B:$kind_b"
+fi
+
+echo
+printf '%-18s %9s %15s   %9s %15s   %6s %7s\n' "row (Mpps)" "$label_a" "min-max" "$label_b" "min-max" "ratio" "paired"
+all_ok=1
+any_ratio=0
+json_rows=()
+for row in "${rows[@]}"; do
+	read -r ma lo_a hi_a <<<"$(stats "${vals["$row A"]:-}")"
+	read -r mb lo_b hi_b <<<"$(stats "${vals["$row B"]:-}")"
+	if [ "$ma" = - ] && [ "$kind_a" = vpmd ] && [ "$vpmd_missing" = 1 ]; then
+		a_txt="missing"
+		a_rng=""
+	elif [ "$ma" = - ]; then
+		a_txt="failed"
+		a_rng=""
+	else
+		a_txt=$ma
+		a_rng="$lo_a-$hi_a"
+	fi
+	if [ "$mb" = - ] && [ "$kind_b" = vpmd ] && [ "$vpmd_missing" = 1 ]; then
+		b_txt="missing"
+		b_rng=""
+	elif [ "$mb" = - ]; then
+		b_txt="failed"
+		b_rng=""
+	else
+		b_txt=$mb
+		b_rng="$lo_b-$hi_b"
+	fi
+	if [ "$ma" != - ] && [ "$mb" != - ] && awk -v b="$mb" 'BEGIN{exit !(b > 0)}'; then
+		ratio=$(awk -v a="$ma" -v b="$mb" 'BEGIN{printf "%.3f", a / b}')
+		any_ratio=1
+		awk -v r="$ratio" 'BEGIN{exit !(r < 1.0)}' && all_ok=0
+	else
+		ratio="-"
+		all_ok=0
+	fi
+	read -r pmed _ _ <<<"$(stats "${pairs["$row"]:-}")"
+	printf '%-18s %9s %15s   %9s %15s   %6s %7s\n' "$row" "$a_txt" "$a_rng" "$b_txt" "$b_rng" "$ratio" "$pmed"
+
+	json_rows+=("$(printf '    {"row": "%s", "layout": "%s", "size": %s, "mode": "%s",\n     "a": %s,\n     "b": %s,\n     "ratio": %s, "paired_ratios": %s, "paired_ratio_median": %s}' \
+		"$row" "${row%%-*}" "$(echo "$row" | cut -d- -f2)" "${row##*-}" \
+		"$(json_side "$row" A "$ma" "$lo_a" "$hi_a")" \
+		"$(json_side "$row" B "$mb" "$lo_b" "$hi_b")" "$(jn "$ratio")" \
+		"$(jl "${pairs["$row"]:-}")" "$(jn "$pmed")")")
+done
+
+echo
+if [ "$any_ratio" = 0 ]; then
+	if [ "$vpmd_missing" = 1 ]; then
+		verdict="no ratio: vpmd is missing ($driver)"
+	else
+		verdict="no ratio: trials failed"
+	fi
+elif [ "$all_ok" = 1 ]; then
+	verdict="every ratio $label_a/$label_b >= 1.0: yes"
+else
+	verdict="every ratio $label_a/$label_b >= 1.0: NO"
+fi
+[ "$failures" -gt 0 ] && echo "bench: $failures trial(s) failed" >&2
+[ "$retried" -gt 0 ] && echo "bench: $retried trial(s) rerun because other work took CPU" >&2
+[ "$disturbed" -gt 0 ] &&
+	echo "bench: warning: $disturbed trial(s) kept although other work took over ${max_foreign}% of the CPU; rerun when the machine is quiet" >&2
+
+if [ -n "$json" ]; then
+	{
+		echo "{"
+		printf '  "a": "%s", "b": "%s", "vpmd_missing": %s, "driver": "%s",\n' \
+			"$kind_a" "$kind_b" "$([ "$vpmd_missing" = 1 ] && echo true || echo false)" "$driver"
+		printf '  "duration_s": %s, "warmup_s": %s, "trials": %s, "queue_size": %s, "mrg_rxbuf": %s, "in_order": %s, "tx_first": %s,\n' \
+			"$duration" "$warmup" "$trials" "$queue_size" "$mrg_rxbuf" "$in_order" "$tx_first"
+		printf '  "failures": %s, "disturbed_trials": %s, "all_ratios_ge_1": %s,\n' "$failures" "$disturbed" \
+			"$([ "$any_ratio" = 1 ] && [ "$all_ok" = 1 ] && echo true || echo false)"
+		echo '  "rows": ['
+		for i in "${!json_rows[@]}"; do
+			sep=,
+			[ "$i" = $((${#json_rows[@]} - 1)) ] && sep=
+			echo "${json_rows[$i]}$sep"
+		done
+		echo '  ]'
+		echo "}"
+	} >"$json"
+fi
+
+echo "$verdict"
+# The ratios are the result, not the exit code; a failed trial is.
+[ "$failures" = 0 ]
