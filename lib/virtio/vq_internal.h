@@ -68,6 +68,7 @@ struct vq_split {
 	uint16_t avail_published; /* last value stored to avail->idx */
 	uint16_t kick_old_idx;    /* avail index at the previous kick decision */
 	uint16_t last_used_idx;   /* next used entry we will read */
+	uint16_t used_idx_seen;   /* used->idx when last read: entries before it are known valid */
 	uint16_t avail_flags;     /* shadow of avail->flags, which only we write */
 	uint16_t oldest_head;     /* in-order: head of the oldest chain in flight */
 };

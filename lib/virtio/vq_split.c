@@ -83,6 +83,7 @@ int vq_split_add(struct virtqueue *vq, const struct vq_buf *bufs, uint16_t n_out
 	uint64_t writable = 0;
 	uint16_t head, last, i, j;
 	struct vq_chain *chain;
+	uint16_t *slot;
 
 	if (vq->num_free < needed) {
 		vq->stats.ring_full++;
@@ -124,8 +125,14 @@ int vq_split_add(struct virtqueue *vq, const struct vq_buf *bufs, uint16_t n_out
 	chain->ndescs = needed;
 	chain->last = last;
 
-	/* Not visible to the device until avail->idx moves past it. */
-	s->avail->ring[s->avail_idx & (vq->size - 1)] = htole16(head);
+	/*
+	 * Not visible to the device until avail->idx moves past it. Write the
+	 * entry only if it changes: in order it never does after the first
+	 * lap, and an unwritten line stays shared with the device's core.
+	 */
+	slot = &s->avail->ring[s->avail_idx & (vq->size - 1)];
+	if (*slot != htole16(head))
+		*slot = htole16(head);
 	s->avail_idx++;
 
 	vq->stats.chains_added++;
@@ -253,22 +260,31 @@ int vq_split_get_used(struct virtqueue *vq, void **cookie, uint32_t *len)
 
 	for (;;) {
 		/*
-		 * 2.7.14: the used ring entries are valid once idx covers them;
-		 * the acquire orders our reads of the entries after this load.
+		 * Read the device's index only when the entries it announced last
+		 * time are used up: it sits on a cache line the device keeps
+		 * writing, and one load per burst is cheaper than one per entry.
 		 */
-		used_idx = le16toh(__atomic_load_n(&s->used->idx, __ATOMIC_ACQUIRE));
-		pending = (uint16_t)(used_idx - s->last_used_idx);
-		if (pending == 0)
-			return 0;
-		/*
-		 * The device cannot have more entries outstanding than the ring
-		 * holds. A larger step (or one backwards) means its index is
-		 * garbage, and nothing after it can be trusted.
-		 */
-		if (pending > vq->size) {
-			vq_mark_broken(vq, VQ_REFUSE_IDX_JUMP);
-			return -ENOTRECOVERABLE;
+		if (s->last_used_idx == s->used_idx_seen) {
+			/*
+			 * 2.7.14: the used ring entries are valid once idx covers
+			 * them; the acquire orders our reads of them after this load.
+			 */
+			used_idx = le16toh(__atomic_load_n(&s->used->idx, __ATOMIC_ACQUIRE));
+			pending = (uint16_t)(used_idx - s->last_used_idx);
+			if (pending == 0)
+				return 0;
+			/*
+			 * The device cannot have more entries outstanding than the
+			 * ring holds. A larger step (or one backwards) means its
+			 * index is garbage, and nothing after it can be trusted.
+			 */
+			if (pending > vq->size) {
+				vq_mark_broken(vq, VQ_REFUSE_IDX_JUMP);
+				return -ENOTRECOVERABLE;
+			}
+			s->used_idx_seen = used_idx;
 		}
+		pending = (uint16_t)(s->used_idx_seen - s->last_used_idx);
 
 		elem = &s->used->ring[s->last_used_idx & (vq->size - 1)];
 		id = le32toh(VQ_READ_ONCE(elem->id));
