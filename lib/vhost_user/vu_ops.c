@@ -24,21 +24,26 @@ static struct vhost_user *vu_of(const struct virtio_dev *dev)
 	return dev->transport;
 }
 
+/* GET/SET_CONFIG need the CONFIG protocol feature and a range the message can carry. */
+static int config_access_check(const struct vhost_user *vu, uint32_t offset, uint32_t len)
+{
+	if (!vu_has_protocol(vu, VHOST_USER_PROTOCOL_F_CONFIG))
+		return vu->sock_fd < 0 ? -ENOTCONN : -ENOTSUP;
+	if (len == 0 || len > VHOST_USER_MAX_CONFIG_SIZE ||
+	    offset > VHOST_USER_MAX_CONFIG_SIZE - len)
+		return -EINVAL;
+	return 0;
+}
+
 static int vu_read_config(struct virtio_dev *dev, uint32_t offset, void *buf, uint32_t len)
 {
 	struct vhost_user *vu = vu_of(dev);
 	struct vu_config req, reply;
 	int ret;
 
-	if (!vu_has_protocol(vu, VHOST_USER_PROTOCOL_F_CONFIG)) {
-		ret = vu->sock_fd < 0 ? -ENOTCONN : -ENOTSUP;
+	ret = config_access_check(vu, offset, len);
+	if (ret)
 		goto out;
-	}
-	if (len == 0 || len > VHOST_USER_MAX_CONFIG_SIZE ||
-	    offset > VHOST_USER_MAX_CONFIG_SIZE - len) {
-		ret = -EINVAL;
-		goto out;
-	}
 	memset(&req, 0, sizeof(req));
 	req.offset = offset;
 	req.size = len;
@@ -58,15 +63,9 @@ static int vu_write_config(struct virtio_dev *dev, uint32_t offset, const void *
 	struct vu_config req;
 	int ret;
 
-	if (!vu_has_protocol(vu, VHOST_USER_PROTOCOL_F_CONFIG)) {
-		ret = vu->sock_fd < 0 ? -ENOTCONN : -ENOTSUP;
+	ret = config_access_check(vu, offset, len);
+	if (ret)
 		goto out;
-	}
-	if (len == 0 || len > VHOST_USER_MAX_CONFIG_SIZE ||
-	    offset > VHOST_USER_MAX_CONFIG_SIZE - len) {
-		ret = -EINVAL;
-		goto out;
-	}
 	memset(&req, 0, sizeof(req));
 	req.offset = offset;
 	req.size = len;

@@ -12,6 +12,7 @@
 #   pair_wait_forwarding               until the backend forwards (seed after this)
 #   pair_quit                          quit the frontend, wait for it; returns its status
 #   pair_cleanup                       kill what is left, by PID; remove prefixes
+#   pair_mbufs_in_use                  after a "dump_mempool": mbufs out of mb_pool_0, and its size
 #
 # Logs: $PAIR_DIR/front.log and $PAIR_DIR/back.log. Processes, sockets and
 # EAL file prefixes are unique per pair.
@@ -123,4 +124,16 @@ pair_kill_backend() {
 # A new backend on the same socket.
 pair_restart_backend() {
 	_pair_start_backend
+}
+
+# Mbufs not back in the frontend's pool, from the last "dump_mempool" in its
+# log: size less those cached per lcore less those in the common pool.
+# Prints "IN_USE SIZE", or nothing when there was no dump.
+pair_mbufs_in_use() {
+	awk '
+		/^mempool <mb_pool_0>/ { on = 1 }
+		on && /^  size=/ { split($0, a, "="); s = a[2] }
+		on && /total_cache_count=/ { split($0, a, "="); c = a[2] }
+		on && /common_pool_count=/ { split($0, a, "="); print s - c - a[2], s; exit }
+	' "$PAIR_DIR/front.log"
 }

@@ -79,14 +79,8 @@ pair_send "port stop all"
 pair_send "port close all"
 pair_send "dump_mempool"
 pair_quit || fail "testpmd exited with $?"
-read -r size cached common < <(awk '
-	/^mempool <mb_pool_0>/ { on = 1 }
-	on && /^  size=/ { split($0, a, "="); s = a[2] }
-	on && /total_cache_count=/ { split($0, a, "="); c = a[2] }
-	on && /common_pool_count=/ { split($0, a, "="); p = a[2]; print s, c, p; exit }
-' "$dir/front.log")
+read -r in_use size < <(pair_mbufs_in_use)
 [ -n "${size:-}" ] || fail "no mempool dump"
-in_use=$((size - cached - common))
 say "mbufs in use after close: $in_use of $size"
 [ "$in_use" -eq 0 ] || fail "$in_use mbufs leaked"
 say "PASS"

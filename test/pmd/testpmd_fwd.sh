@@ -66,15 +66,9 @@ for ((q = 0; q < queues; q++)); do
 	done
 done
 
-# Every mbuf back: in use = size - cached - in the common pool.
-read -r size cached common < <(awk '
-	/^mempool <mb_pool_0>/ { on = 1 }
-	on && /^  size=/ { split($0, a, "="); s = a[2] }
-	on && /total_cache_count=/ { split($0, a, "="); c = a[2] }
-	on && /common_pool_count=/ { split($0, a, "="); p = a[2]; print s, c, p; exit }
-' "$dir/front.log")
+# Every mbuf back in the pool.
+read -r in_use size < <(pair_mbufs_in_use)
 [ -n "${size:-}" ] || fail "no mempool dump"
-in_use=$((size - cached - common))
 say "mbufs in use after close: $in_use of $size"
 [ "$in_use" -eq 0 ] || fail "$in_use mbufs leaked"
 say "PASS"
