@@ -96,12 +96,13 @@ pair_quit() {
 	return $rc
 }
 
+# Runs from EXIT traps, also under set -e: nothing here may abort it.
 pair_cleanup() {
 	local pid
 	exec 3>&- 4>&-
 	for pid in $PAIR_FRONT_PID $PAIR_BACK_PID; do
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
 	done
 	PAIR_FRONT_PID=
 	PAIR_BACK_PID=
@@ -111,8 +112,8 @@ pair_cleanup() {
 # The backend dies as in a crash (SIGKILL). In client mode its socket file
 # stays behind; a new backend must be able to bind it, so it goes.
 pair_kill_backend() {
-	kill -KILL "$PAIR_BACK_PID" 2>/dev/null
-	wait "$PAIR_BACK_PID" 2>/dev/null
+	kill -KILL "$PAIR_BACK_PID" 2>/dev/null || true
+	wait "$PAIR_BACK_PID" 2>/dev/null || true
 	PAIR_BACK_PID=
 	exec 4>&-
 	rm -f "$PAIR_DIR/back.in"
