@@ -495,15 +495,16 @@ out:
 	return ret;
 }
 
-int vhost_user_reset_owner(struct vhost_user *vu)
+/*
+ * Stop every queue still running on the backend, as a reset must leave
+ * the device not touching ring memory. Goes on after a failure, so that
+ * as much as possible is stopped; returns the first error.
+ */
+int vu_stop_all_queues(struct vhost_user *vu)
 {
 	unsigned int i;
 	int ret = 0, err;
 
-	if (!vu)
-		return -EINVAL;
-	if (vu->sock_fd < 0)
-		return -ENOTCONN;
 	for (i = 0; i < VHOST_USER_MAX_QUEUES && vu->sock_fd >= 0; i++) {
 		if (!vu->queues[i].active)
 			continue;
@@ -511,6 +512,18 @@ int vhost_user_reset_owner(struct vhost_user *vu)
 		if (err && !ret)
 			ret = err;
 	}
+	return ret;
+}
+
+int vhost_user_reset_owner(struct vhost_user *vu)
+{
+	int ret;
+
+	if (!vu)
+		return -EINVAL;
+	if (vu->sock_fd < 0)
+		return -ENOTCONN;
+	ret = vu_stop_all_queues(vu);
 	if (ret)
 		goto out;
 	ret = vu_request(vu, VHOST_USER_RESET_OWNER, NULL, 0, NULL, 0, NULL, 0);

@@ -79,6 +79,7 @@ int vu_request(struct vhost_user *vu, uint32_t request, const void *payload, uin
 
 /* Stop queue @index on the backend: SET_VRING_ENABLE 0, GET_VRING_BASE. */
 int vu_stop_queue(struct vhost_user *vu, uint16_t index);
+int vu_stop_all_queues(struct vhost_user *vu);
 /* Close a queue's eventfds and mark it inactive. */
 void vu_forget_queue(struct vu_queue *q);
 /* SET_MEM_TABLE with the caller's regions. */

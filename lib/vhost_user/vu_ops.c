@@ -126,26 +126,6 @@ out:
 	return ret;
 }
 
-/*
- * Stop every queue still running on the backend, as a reset must leave
- * the device not touching ring memory. Goes on after a failure, so that
- * as much as possible is stopped; returns the first error.
- */
-static int vu_stop_all_queues(struct vhost_user *vu)
-{
-	unsigned int i;
-	int ret = 0, err;
-
-	for (i = 0; i < VHOST_USER_MAX_QUEUES && vu->sock_fd >= 0; i++) {
-		if (!vu->queues[i].active)
-			continue;
-		err = vu_stop_queue(vu, (uint16_t)i);
-		if (err && !ret)
-			ret = err;
-	}
-	return ret;
-}
-
 static int vu_reset(struct virtio_dev *dev)
 {
 	struct vhost_user *vu = vu_of(dev);

@@ -27,12 +27,6 @@ static inline void vq_barrier_before_publish(void)
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 }
 
-/* Loads of what an index or flag announced happen after that load. */
-static inline void vq_barrier_after_observe(void)
-{
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-}
-
 /*
  * A store followed by a load of another location (publish avail, then read
  * the device's suppression state): only a full fence orders these.

@@ -144,7 +144,6 @@ int vq_packed_add(struct virtqueue *vq, const struct vq_buf *bufs, uint16_t n_ou
 	chain->cookie = cookie;
 	chain->writable_len = writable > UINT32_MAX ? UINT32_MAX : (uint32_t)writable;
 	chain->ndescs = needed;
-	chain->last = head;
 
 	vq->stats.chains_added++;
 	vq->stats.descs_added += needed;

@@ -72,8 +72,6 @@ struct vpmd_adapter {
 	bool device_up;   /* negotiated, rings live (false while the backend is away) */
 	bool running;     /* the datapath may touch the rings; see vpmd_burst_enter() */
 	uint64_t reconnects; /* times the backend went away under a started port */
-	uint16_t mtu;
-	struct rte_ether_addr mac;
 };
 
 /*

@@ -8,8 +8,6 @@
  * DRIVER_OK; dev_stop takes the rings back from the device.
  */
 #include <errno.h>
-#include <inttypes.h>
-#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,7 +18,6 @@
 #include <rte_kvargs.h>
 #include <rte_malloc.h>
 
-#include <vpmd/virtio_features.h>
 #include <vpmd/virtio_spec.h>
 
 #include "vpmd.h"
@@ -196,14 +193,13 @@ static int vpmd_promiscuous_disable(struct rte_eth_dev *dev)
 	return -ENOTSUP;
 }
 
+/* ethdev records the MTU in dev->data once we accept it. */
 static int vpmd_mtu_set(struct rte_eth_dev *dev, uint16_t mtu)
 {
-	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
-
+	(void)dev;
 	if (mtu < RTE_ETHER_MIN_MTU ||
 	    mtu > VPMD_MAX_RX_PKTLEN - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN)
 		return -EINVAL;
-	ad->mtu = mtu;
 	return 0;
 }
 
@@ -265,7 +261,6 @@ static int vpmd_probe(struct rte_vdev_device *vdev)
 	snprintf(ad->name, sizeof(ad->name), "%s", name);
 	ad->args = args;
 	ad->features_supported = supported_features(&args);
-	ad->mtu = args.mtu ? args.mtu : RTE_ETHER_MTU;
 
 	vhost_user_config_init(&vcfg);
 	vcfg.path = args.path;
@@ -281,17 +276,16 @@ static int vpmd_probe(struct rte_vdev_device *vdev)
 	if (rc < 0)
 		goto fail;
 
-	if (args.mac_set)
-		ad->mac = args.mac;
-	else
-		rte_eth_random_addr(ad->mac.addr_bytes);
 	dev->data->mac_addrs = rte_zmalloc(name, RTE_ETHER_ADDR_LEN, 0);
 	if (dev->data->mac_addrs == NULL) {
 		rc = -ENOMEM;
 		goto fail;
 	}
-	rte_ether_addr_copy(&ad->mac, dev->data->mac_addrs);
-	dev->data->mtu = ad->mtu;
+	if (args.mac_set)
+		rte_ether_addr_copy(&args.mac, dev->data->mac_addrs);
+	else
+		rte_eth_random_addr(dev->data->mac_addrs->addr_bytes);
+	dev->data->mtu = args.mtu ? args.mtu : RTE_ETHER_MTU;
 
 	dev->dev_ops = &vpmd_ops;
 	dev->rx_pkt_burst = rte_eth_pkt_burst_dummy;

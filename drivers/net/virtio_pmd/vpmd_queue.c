@@ -225,8 +225,8 @@ int vpmd_queues_start(struct rte_eth_dev *dev)
 		if (rc < 0)
 			return rc;
 		/* Fill the ring; the device is told at the first kick, after DRIVER_OK. */
-		rc = vpmd_rx_refill(rxq);
-		if (rc < 0 || vq_num_inflight(rxq->vq) == 0) {
+		vpmd_rx_refill(rxq);
+		if (vq_num_inflight(rxq->vq) == 0) {
 			VPMD_DRV_LOG(ERR, ad->name, "rx queue %u: no mbufs to fill the ring", q);
 			return -ENOMEM;
 		}

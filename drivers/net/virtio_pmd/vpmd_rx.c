@@ -40,11 +40,13 @@ int vpmd_rx_refill(struct vpmd_rxq *rxq)
 			buf.len = (uint32_t)(m->buf_len - RTE_PKTMBUF_HEADROOM + VPMD_HDR_SIZE);
 			if (vq_add(rxq->vq, &buf, 0, 1, m, 0) != 0) {
 				rte_pktmbuf_free_bulk(&mbufs[i], want - i);
-				return added;
+				goto publish;
 			}
 			added++;
 		}
 	}
+publish:
+	/* What was added reaches the device even when the ring refused more. */
 	vq_publish(rxq->vq);
 	return added;
 }
