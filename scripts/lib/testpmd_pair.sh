@@ -8,6 +8,7 @@
 #
 #   pair_init DIR PMD_SO LAYOUT MODE [QUEUES]   (split|packed, client|server, pairs)
 #   pair_start                         start both; the frontend reads commands
+#   pair_start_frontend, pair_start_backend   the two halves, for a test that spaces them
 #   pair_send CMD...                   a testpmd command to the frontend
 #   pair_wait_forwarding               until the backend forwards (seed after this)
 #   pair_quit                          quit the frontend, wait for it; returns its status
@@ -40,7 +41,7 @@ pair_init() {
 }
 
 # The backend runs until its stdin closes: a FIFO held open on fd 4.
-_pair_start_backend() {
+pair_start_backend() {
 	mkfifo "$PAIR_DIR/back.in"
 	stdbuf -oL dpdk-testpmd -l 0,1 --main-lcore 0 "${PAIR_EAL[@]}" \
 		--file-prefix="vpmd-back-$PAIR_ID" --vdev "$PAIR_VHOST" -- -a "${PAIR_APP[@]}" \
@@ -49,12 +50,7 @@ _pair_start_backend() {
 	exec 4>"$PAIR_DIR/back.in"
 }
 
-pair_start() {
-	local i
-	if [ "$PAIR_MODE" != server ]; then
-		_pair_start_backend
-		for i in $(seq 50); do [ -S "$PAIR_SOCK" ] && break; sleep 0.1; done
-	fi
+pair_start_frontend() {
 	mkfifo "$PAIR_DIR/front.in"
 	# EAL refuses -d PATH below a world-writable directory (a clone in /tmp):
 	# load by name through LD_LIBRARY_PATH instead.
@@ -65,8 +61,19 @@ pair_start() {
 		<"$PAIR_DIR/front.in" >"$PAIR_DIR/front.log" 2>&1 &
 	PAIR_FRONT_PID=$!
 	exec 3>"$PAIR_DIR/front.in"
-	[ "$PAIR_MODE" = server ] && _pair_start_backend
-	return 0
+}
+
+# Whoever listens goes first: the backend in client mode, the frontend in server mode.
+pair_start() {
+	local i
+	if [ "$PAIR_MODE" = server ]; then
+		pair_start_frontend
+		pair_start_backend
+	else
+		pair_start_backend
+		for i in $(seq 50); do [ -S "$PAIR_SOCK" ] && break; sleep 0.1; done
+		pair_start_frontend
+	fi
 }
 
 # A frontend that died must fail the caller, not kill it with SIGPIPE.
@@ -122,10 +129,6 @@ pair_kill_backend() {
 	mv "$PAIR_DIR/back.log" "$PAIR_DIR/back.old.log"
 }
 
-# A new backend on the same socket.
-pair_restart_backend() {
-	_pair_start_backend
-}
 
 # Mbufs not back in the frontend's pool, from the last "dump_mempool" in its
 # log: size less those cached per lcore less those in the common pool.

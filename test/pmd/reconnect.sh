@@ -57,7 +57,7 @@ pair_kill_backend
 wait_for "went away: link down" "$dir/front.log" 5 || fail "the backend's death was not noticed"
 say "backend killed: link down seen"
 
-pair_restart_backend
+pair_start_backend
 pair_wait_forwarding || fail "the new backend did not start forwarding"
 wait_for "is back: link up" "$dir/front.log" 10 || fail "no reconnect to the new backend"
 say "new backend: link up"
