@@ -18,31 +18,23 @@
  * net_vpmd is loaded with -d librte_net_vpmd.so: LD_LIBRARY_PATH must name
  * its directory (meson's test environment does).
  */
-#define _GNU_SOURCE
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <rte_bus_vdev.h>
-#include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
-#define EXIT_SKIP 77
+#include "ethdev_env.h"
 
 #define NB_MBUFS	8191
-#define MBUF_CACHE	32
 #define RING_SIZE	256
 #define BURST		32
 #define MAX_FRAME	9000
@@ -50,7 +42,6 @@
 #define HDR_LEN		22 /* Ethernet header, seq (4), length (2), flow (2) */
 #define SEQ_OVERSIZE	0xffffffffu
 #define PHASE_TIMEOUT_S 30
-#define LINK_TIMEOUT_S	10
 
 /* ---- frames ---- */
 
@@ -171,13 +162,6 @@ static struct rte_mbuf *frame_build(struct rte_mempool *mp, uint16_t flow, uint3
 
 /* ---- flows: one direction of traffic in one phase ---- */
 
-struct port {
-	const char *name;
-	uint16_t id;
-	struct rte_mempool *mp; /* its rx queue's and its transmitted frames' */
-	bool is_vpmd;		/* the driver under test: its tx gets the odd mbuf shapes */
-};
-
 struct flow {
 	const char *name;
 	uint16_t id;
@@ -199,22 +183,6 @@ struct flow {
 	uint16_t next_rx_len;
 	bool next_rx_len_valid;
 };
-
-static bool failed;
-
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("FAIL: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	failed = true;
-}
 
 static uint16_t flow_len(const struct flow *f, uint32_t seq, uint32_t *rng)
 {
@@ -374,14 +342,6 @@ static int port_rx(struct port *p, struct flow *f)
 	return rc < 0 ? rc : n;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void flow_discard(struct flow *f)
 {
 	for (unsigned int i = 0; i < f->n_pending; i++) {
@@ -465,58 +425,19 @@ static int port_setup(struct port *p, bool scatter, uint16_t max_frame)
 {
 	struct rte_eth_conf conf = {0};
 	struct rte_eth_dev_info info;
-	struct rte_eth_rxconf rxconf;
 	int rc;
 
-	rc = rte_eth_dev_get_port_by_name(p->name, &p->id);
+	rc = rte_eth_dev_info_get(p->id, &info);
 	if (rc < 0) {
-		fail("%s: no such port", p->name);
+		fail("%s: info: %s", p->name, rte_strerror(-rc));
 		return rc;
 	}
-	rc = rte_eth_dev_info_get(p->id, &info);
-	if (rc < 0)
-		goto err;
 	conf.rxmode.mtu = max_frame - RTE_ETHER_HDR_LEN;
 	if (scatter && (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER))
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
-	rc = rte_eth_dev_configure(p->id, 1, 1, &conf);
-	if (rc < 0)
-		goto err;
-	rxconf = info.default_rxconf;
-	rxconf.offloads = conf.rxmode.offloads;
-	rc = rte_eth_rx_queue_setup(p->id, 0, RING_SIZE, (unsigned int)rte_socket_id(), &rxconf,
-				    p->mp);
-	if (rc < 0)
-		goto err;
-	rc = rte_eth_tx_queue_setup(p->id, 0, RING_SIZE, (unsigned int)rte_socket_id(), NULL);
-	if (rc < 0)
-		goto err;
-	return 0;
-err:
-	fail("%s: setup: %s", p->name, rte_strerror(-rc));
-	return rc;
-}
-
-static int links_wait(struct port *a, struct port *b)
-{
-	double deadline = now_s() + LINK_TIMEOUT_S;
-	struct rte_eth_link la, lb;
-
-	for (;;) {
-		if (rte_eth_link_get_nowait(a->id, &la) == 0 &&
-		    rte_eth_link_get_nowait(b->id, &lb) == 0 && la.link_status == RTE_ETH_LINK_UP &&
-		    lb.link_status == RTE_ETH_LINK_UP)
-			return 0;
-		if (now_s() > deadline) {
-			fail("links not up after %d s: %s %s, %s %s", LINK_TIMEOUT_S, a->name,
-			     la.link_status ? "up" : "down", b->name,
-			     lb.link_status ? "up" : "down");
-			return -ETIMEDOUT;
-		}
-		usleep(1000);
-	}
+	return env_port_setup(p, &conf, RING_SIZE);
 }
 
 /* ---- stats ---- */
@@ -603,10 +524,25 @@ static void stats_check(struct port *vpmd, struct port *vhost, uint64_t tx, uint
 		fail("%s: xstats read failed", vpmd->name);
 		goto out;
 	}
-	for (int i = 0; i < n; i++)
-		if (strstr(names[xs[i].id].name, "_refused_") != NULL && xs[i].value != 0)
-			fail("%s: xstat %s is %" PRIu64, vpmd->name, names[xs[i].id].name,
-			     xs[i].value);
+	{
+		/* The size buckets of each direction add up to its packets. */
+		uint64_t rx_sized = 0, tx_sized = 0;
+
+		for (int i = 0; i < n; i++) {
+			const char *name = names[xs[i].id].name;
+
+			if (strstr(name, "_refused_") != NULL && xs[i].value != 0)
+				fail("%s: xstat %s is %" PRIu64, vpmd->name, name, xs[i].value);
+			if (strncmp(name, "rx_q0_size_", 11) == 0)
+				rx_sized += xs[i].value;
+			if (strncmp(name, "tx_q0_size_", 11) == 0)
+				tx_sized += xs[i].value;
+		}
+		if (rx_sized != rx || tx_sized != tx)
+			fail("%s: size buckets hold %" PRIu64 " rx and %" PRIu64
+			     " tx packets, not %" PRIu64 " and %" PRIu64,
+			     vpmd->name, rx_sized, tx_sized, rx, tx);
+	}
 out:
 	free(names);
 	free(xs);
@@ -771,14 +707,6 @@ static int traffic(const struct config *cfg, struct port *vhost, struct port *vp
 	return failed ? -EPROTO : 0;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int usage(const char *prog)
 {
 	fprintf(stderr, "usage: %s split|packed mrg|nomrg\n", prog);
@@ -788,15 +716,8 @@ static int usage(const char *prog)
 int main(int argc, char **argv)
 {
 	struct config cfg;
-	char dir[] = "/tmp/vpmd-ethdev.XXXXXX";
-	char sock[64], prefix[64], runtime[PATH_MAX], vhost_args[160], vpmd_args[200], cfg_name[32];
-	char *eal_argv[16];
-	int eal_argc = 0;
-	struct port vhost = {.name = "net_vhost0"}, vpmd = {.name = "net_vpmd0", .is_vpmd = true};
-	bool eal_up = false, vhost_probed = false, vpmd_probed = false;
-	bool vhost_started = false, vpmd_started = false, ports_closed = false;
-	unsigned int in_use;
-	int rc, ret = EXIT_FAILURE;
+	struct env env;
+	char vpmd_args[128], cfg_name[32];
 
 	if (argc != 3)
 		return usage(argv[0]);
@@ -813,156 +734,30 @@ int main(int argc, char **argv)
 	else
 		return usage(argv[0]);
 	snprintf(cfg_name, sizeof(cfg_name), "%s,%s", argv[1], argv[2]);
-	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
-		return EXIT_FAILURE;
-	}
-	snprintf(sock, sizeof(sock), "%s/sock", dir);
-	snprintf(prefix, sizeof(prefix), "vpmd-ethdev-%d", (int)getpid());
-	runtime[0] = '\0';
-
-	eal_argv[eal_argc++] = argv[0];
-	eal_argv[eal_argc++] = (char *)"-l";
-	eal_argv[eal_argc++] = (char *)"0";
-	eal_argv[eal_argc++] = (char *)"--no-huge";
-	eal_argv[eal_argc++] = (char *)"-m";
-	eal_argv[eal_argc++] = (char *)"1024";
-	eal_argv[eal_argc++] = (char *)"--no-pci";
-	eal_argv[eal_argc++] = (char *)"--file-prefix";
-	eal_argv[eal_argc++] = prefix;
-	eal_argv[eal_argc++] = (char *)"-d";
-	eal_argv[eal_argc++] = (char *)"librte_net_vpmd.so";
-	/* vhost's message-by-message log drowns the test's own lines. */
-	eal_argv[eal_argc++] = (char *)"--log-level=lib.vhost.config:notice";
-	eal_argv[eal_argc++] = (char *)"--log-level=pmd.net.vpmd.*:info";
-	eal_argv[eal_argc] = NULL;
-
-	rc = rte_eal_init(eal_argc, eal_argv);
-	if (rc < 0) {
-		if (geteuid() != 0) {
-			printf("SKIP: EAL init failed (%s) and not root\n",
-			       rte_strerror(rte_errno));
-			ret = EXIT_SKIP;
-		} else {
-			fail("EAL init: %s (is LD_LIBRARY_PATH the directory of "
-			     "librte_net_vpmd.so?)",
-			     rte_strerror(rte_errno));
-		}
+	if (env_init(&env, argv[0], NB_MBUFS) < 0)
 		goto out;
-	}
-	eal_up = true;
-	/* /var/run/dpdk/PREFIX for root, under XDG_RUNTIME_DIR or /tmp otherwise. */
-	snprintf(runtime, sizeof(runtime), "%s", rte_eal_get_runtime_dir());
 	printf("config %s\n", cfg_name);
-
-	vhost.mp = rte_pktmbuf_pool_create("vhost_pool", NB_MBUFS, MBUF_CACHE, 0,
-					   RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
-	vpmd.mp = rte_pktmbuf_pool_create("vpmd_pool", NB_MBUFS, MBUF_CACHE, 0,
-					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
-	if (vhost.mp == NULL || vpmd.mp == NULL) {
-		fail("mbuf pools: %s", rte_strerror(rte_errno));
+	snprintf(vpmd_args, sizeof(vpmd_args), "packed_vq=%d,mrg_rxbuf=%d,mac=02:00:00:00:00:01",
+		 cfg.packed, cfg.mrg);
+	if (env_probe(&env, "", vpmd_args) < 0)
 		goto out;
-	}
-	if (rte_mempool_in_use_count(vhost.mp) != 0 || rte_mempool_in_use_count(vpmd.mp) != 0) {
-		fail("fresh pools have mbufs in use");
+	if (port_setup(&env.vhost, true, MAX_FRAME) < 0 ||
+	    port_setup(&env.vpmd, cfg.mrg, MAX_FRAME) < 0)
 		goto out;
-	}
-
-	/* net_vhost first: its socket must exist before net_vpmd connects. */
-	snprintf(vhost_args, sizeof(vhost_args), "iface=%s,queues=1", sock);
-	rc = rte_vdev_init(vhost.name, vhost_args);
-	if (rc < 0) {
-		fail("probe %s,%s: %s", vhost.name, vhost_args, rte_strerror(-rc));
-		goto out;
-	}
-	vhost_probed = true;
-	snprintf(vpmd_args, sizeof(vpmd_args),
-		 "path=%s,packed_vq=%d,mrg_rxbuf=%d,mac=02:00:00:00:00:01", sock, cfg.packed,
-		 cfg.mrg);
-	rc = rte_vdev_init(vpmd.name, vpmd_args);
-	if (rc < 0) {
-		fail("probe %s,%s: %s (is librte_net_vpmd.so loaded?)", vpmd.name, vpmd_args,
-		     rte_strerror(-rc));
-		goto out;
-	}
-	vpmd_probed = true;
-
-	if (port_setup(&vhost, true, MAX_FRAME) < 0 || port_setup(&vpmd, cfg.mrg, MAX_FRAME) < 0)
-		goto out;
-
-	/* net_vhost's datapath needs its port started before the device comes up. */
-	rc = rte_eth_dev_start(vhost.id);
-	if (rc < 0) {
-		fail("start %s: %s", vhost.name, rte_strerror(-rc));
-		goto out;
-	}
-	vhost_started = true;
-	rc = rte_eth_dev_start(vpmd.id);
-	if (rc < 0) {
-		fail("start %s: %s", vpmd.name, rte_strerror(-rc));
-		goto out;
-	}
-	vpmd_started = true;
-	if (links_wait(&vhost, &vpmd) < 0)
+	if (env_start(&env) < 0)
 		goto out;
 	{
 		struct rte_eth_burst_mode mode;
 
-		if (rte_eth_rx_burst_mode_get(vpmd.id, 0, &mode) == 0)
-			printf("%s rx burst mode: %s\n", vpmd.name, mode.info);
+		if (rte_eth_rx_burst_mode_get(env.vpmd.id, 0, &mode) == 0)
+			printf("%s rx burst mode: %s\n", env.vpmd.name, mode.info);
 		if (cfg.packed != (strstr(mode.info, "packed") != NULL) ||
 		    cfg.mrg != (strstr(mode.info, "mergeable") != NULL))
-			fail("%s runs '%s', asked %s", vpmd.name, mode.info, cfg_name);
+			fail("%s runs '%s', asked %s", env.vpmd.name, mode.info, cfg_name);
 	}
 
-	traffic(&cfg, &vhost, &vpmd);
-
+	traffic(&cfg, &env.vhost, &env.vpmd);
 out:
-	if (vpmd_started && rte_eth_dev_stop(vpmd.id) != 0)
-		fail("stop %s", vpmd.name);
-	if (vhost_started && rte_eth_dev_stop(vhost.id) != 0)
-		fail("stop %s", vhost.name);
-	if (eal_up && vpmd.mp != NULL && vhost.mp != NULL)
-		printf("after stop: mbufs in use: %s %u, %s %u\n", vpmd.name,
-		       rte_mempool_in_use_count(vpmd.mp), vhost.name,
-		       rte_mempool_in_use_count(vhost.mp));
-	if (vpmd_probed) {
-		if (rte_eth_dev_close(vpmd.id) != 0)
-			fail("close %s", vpmd.name);
-		rte_vdev_uninit(vpmd.name);
-	}
-	if (vhost_probed) {
-		if (rte_eth_dev_close(vhost.id) != 0)
-			fail("close %s", vhost.name);
-		rte_vdev_uninit(vhost.name);
-	}
-	ports_closed = vpmd_probed && vhost_probed;
-	if (ports_closed) {
-		/* Both pools were empty before either port touched them. */
-		in_use = rte_mempool_in_use_count(vpmd.mp);
-		if (in_use != 0)
-			fail("%s's pool: %u mbufs in use after stop and close", vpmd.name, in_use);
-		in_use = rte_mempool_in_use_count(vhost.mp);
-		if (in_use != 0)
-			fail("%s's pool: %u mbufs in use after stop and close", vhost.name, in_use);
-	}
-	rte_mempool_free(vpmd.mp);
-	rte_mempool_free(vhost.mp);
-	if (eal_up)
-		rte_eal_cleanup();
-	unlink(sock);
-	rmdir(dir);
-	if (runtime[0] != '\0')
-		nftw(runtime, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-
-	if (ret == EXIT_SKIP)
-		return ret;
-	if (!failed && ports_closed) {
-		printf("PASS %s\n", cfg_name);
-		return EXIT_SUCCESS;
-	}
-	printf("FAIL %s\n", cfg_name);
-	return EXIT_FAILURE;
+	return env_finish(&env, cfg_name);
 }

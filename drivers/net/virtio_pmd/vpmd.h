@@ -26,12 +26,38 @@
 #define VPMD_TX_MAX_SEGS 64
 #define VPMD_RX_REFILL_BATCH 64
 
+/* Packet sizes counted per queue, RFC 2819's buckets as other PMDs name them. */
+enum vpmd_size_bin {
+	VPMD_SIZE_64,        /* up to 64 bytes */
+	VPMD_SIZE_65_127,
+	VPMD_SIZE_128_255,
+	VPMD_SIZE_256_511,
+	VPMD_SIZE_512_1023,
+	VPMD_SIZE_1024_1518,
+	VPMD_SIZE_1519_MAX,
+	VPMD_SIZE_BINS
+};
+
 struct vpmd_queue_stats {
 	uint64_t packets;
 	uint64_t bytes;
 	uint64_t errors;      /* rx: refused or malformed; tx: could not be sent */
 	uint64_t mbuf_alloc_failed;
+	uint64_t size_bins[VPMD_SIZE_BINS];
 };
+
+/* The bucket of a @len-byte packet: its bit length, clamped at both ends. */
+static inline unsigned int vpmd_size_bin(uint32_t len)
+{
+	unsigned int bits;
+
+	if (len <= 64)
+		return VPMD_SIZE_64;
+	if (len > 1518)
+		return VPMD_SIZE_1519_MAX;
+	bits = 32u - (unsigned int)__builtin_clz(len); /* 65..127 -> 7, ..., 1024..1518 -> 11 */
+	return bits - 6u;
+}
 
 struct vpmd_rxq {
 	struct virtqueue *vq;
@@ -43,6 +69,8 @@ struct vpmd_rxq {
 	uint16_t queue_id;
 	uint16_t nb_desc;
 	bool mrg_rxbuf;
+	bool hdr_offload;     /* GUEST_CSUM: the device may send checksum and GSO fields */
+	bool lro;             /* GUEST_TSO4/6 asked: coalesced packets are expected */
 	/* A mergeable packet whose buffers have not all arrived yet. */
 	struct rte_mbuf *partial_head;
 	struct rte_mbuf *partial_tail;
@@ -59,6 +87,7 @@ struct vpmd_txq {
 	uint16_t queue_id;
 	uint16_t nb_desc;
 	uint16_t free_thresh; /* reclaim completions when fewer descriptors are free */
+	bool hdr_offload;     /* CSUM: checksum and TSO requests go in the header */
 	struct vpmd_queue_stats stats;
 };
 
@@ -68,6 +97,7 @@ struct vpmd_adapter {
 	struct vhost_user *vu;
 	struct virtio_dev vdev;
 	uint64_t features_supported; /* what we ask of the device */
+	uint64_t features_offload;   /* of those, what the configured offloads need */
 	bool started;     /* between dev_start and dev_stop */
 	bool device_up;   /* negotiated, rings live (false while the backend is away) */
 	bool running;     /* the datapath may touch the rings; see vpmd_burst_enter() */

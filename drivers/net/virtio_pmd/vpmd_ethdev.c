@@ -22,11 +22,14 @@
 
 #include "vpmd.h"
 #include "vpmd_logs.h"
+#include "vpmd_offload.h"
 
 RTE_LOG_REGISTER(vpmd_logtype_init, pmd.net.vpmd.init, NOTICE);
 RTE_LOG_REGISTER(vpmd_logtype_driver, pmd.net.vpmd.driver, NOTICE);
 
 #define VPMD_MAX_RX_PKTLEN 9728
+/* A coalesced TCP packet: 64 KiB of IP datagram behind its Ethernet header. */
+#define VPMD_MAX_LRO_PKTLEN (UINT16_MAX + RTE_ETHER_HDR_LEN)
 /* dev_start waits this long for the backend (server: to connect to us). */
 #define VPMD_CONNECT_WAIT_MS 2000
 
@@ -62,6 +65,13 @@ static int vpmd_dev_configure(struct rte_eth_dev *dev)
 			     conf->rxmode.mq_mode);
 		return -ENOTSUP;
 	}
+	/* A coalesced packet needs many buffers: only mergeable ones can hold it. */
+	if ((conf->rxmode.offloads & RTE_ETH_RX_OFFLOAD_TCP_LRO) && !ad->args.mrg_rxbuf) {
+		VPMD_DRV_LOG(ERR, ad->name, "LRO needs mergeable rx buffers (mrg_rxbuf=1)");
+		return -EINVAL;
+	}
+	ad->features_offload = vpmd_offload_features(conf->rxmode.offloads, conf->txmode.offloads);
+	ad->features_supported = supported_features(&ad->args) | ad->features_offload;
 	return 0;
 }
 
@@ -174,8 +184,10 @@ static int vpmd_dev_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *
 	info->tx_desc_lim = info->rx_desc_lim;
 	info->default_rxportconf.ring_size = RTE_MIN(ad->args.queue_size, 256);
 	info->default_txportconf.ring_size = RTE_MIN(ad->args.queue_size, 256);
-	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
-	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
+	/* What we can do if the device offers it; dev_start fails if it does not. */
+	info->tx_offload_capa = VPMD_TX_OFFLOAD_CAPA;
+	info->rx_offload_capa = VPMD_RX_OFFLOAD_CAPA;
+	info->max_lro_pkt_size = VPMD_MAX_LRO_PKTLEN;
 	info->speed_capa = RTE_ETH_LINK_SPEED_FIXED;
 	return 0;
 }
@@ -290,6 +302,7 @@ static int vpmd_probe(struct rte_vdev_device *vdev)
 	dev->dev_ops = &vpmd_ops;
 	dev->rx_pkt_burst = rte_eth_pkt_burst_dummy;
 	dev->tx_pkt_burst = rte_eth_pkt_burst_dummy;
+	dev->tx_pkt_prepare = vpmd_tx_prepare;
 	/* Link-state events: the monitor raises them when the backend goes and comes back. */
 	dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC;
 	rte_eth_dev_probing_finish(dev);

@@ -77,6 +77,8 @@ int vpmd_device_up(struct rte_eth_dev *dev)
 
 	if (ad->args.packed_vq)
 		required |= VIRTIO_BIT(VIRTIO_F_RING_PACKED);
+	/* A configured offload the device lacks would send bad checksums: refuse. */
+	required |= ad->features_offload;
 	if (dev->data->nb_rx_queues > vhost_user_queue_num(ad->vu)) {
 		VPMD_DRV_LOG(ERR, ad->name, "%u queue pairs asked, the backend has %u",
 			     dev->data->nb_rx_queues, vhost_user_queue_num(ad->vu));
@@ -87,10 +89,16 @@ int vpmd_device_up(struct rte_eth_dev *dev)
 		return rc;
 	rc = virtio_dev_negotiate(&ad->vdev, ad->features_supported, required);
 	if (rc < 0) {
+		json_t *names = virtio_features_to_json(required & ~ad->vdev.offered);
+		char *missing = names ? json_dumps(names, JSON_COMPACT) : NULL;
+
 		VPMD_DRV_LOG(ERR, ad->name,
-			     "feature negotiation failed: %s (offered 0x%" PRIx64 ", asked 0x%" PRIx64
-			     ")",
-			     rte_strerror(-rc), ad->vdev.offered, ad->features_supported);
+			     "feature negotiation failed: %s; the device lacks %s (offered 0x%" PRIx64
+			     ", asked 0x%" PRIx64 ")",
+			     rte_strerror(-rc), missing ? missing : "?", ad->vdev.offered,
+			     ad->features_supported);
+		free(missing);
+		json_decref(names);
 		return rc;
 	}
 	log_features(ad);

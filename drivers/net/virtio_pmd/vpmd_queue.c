@@ -221,6 +221,9 @@ int vpmd_queues_start(struct rte_eth_dev *dev)
 		struct vpmd_rxq *rxq = dev->data->rx_queues[q];
 
 		rxq->mrg_rxbuf = virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_MRG_RXBUF);
+		rxq->hdr_offload = virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_GUEST_CSUM);
+		rxq->lro = virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_GUEST_TSO4) ||
+			   virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_GUEST_TSO6);
 		rc = vq_bring_up(ad, &rxq->vq, rxq->mz, rxq->nb_desc, VPMD_RXQ_INDEX(q));
 		if (rc < 0)
 			return rc;
@@ -234,6 +237,7 @@ int vpmd_queues_start(struct rte_eth_dev *dev)
 	for (q = 0; q < dev->data->nb_tx_queues; q++) {
 		struct vpmd_txq *txq = dev->data->tx_queues[q];
 
+		txq->hdr_offload = virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_CSUM);
 		rc = vq_bring_up(ad, &txq->vq, txq->mz, txq->nb_desc, VPMD_TXQ_INDEX(q));
 		if (rc < 0)
 			return rc;

@@ -13,6 +13,7 @@
 #include <vpmd/virtio_spec.h>
 
 #include "vpmd.h"
+#include "vpmd_offload.h"
 
 static inline struct virtio_net_hdr *rx_hdr(struct rte_mbuf *m)
 {
@@ -102,6 +103,22 @@ drop:
 	return -1;
 }
 
+/*
+ * A whole packet, about to be delivered: its offload flags and its size
+ * bucket. False when its header is one the device had no right to send:
+ * the packet is then dropped and counted.
+ */
+static inline bool rx_finish(struct vpmd_rxq *rxq, struct rte_mbuf *m)
+{
+	if (rxq->hdr_offload && unlikely(vpmd_rx_offload(m, rx_hdr(m), rxq->lro) < 0)) {
+		rxq->stats.errors++;
+		rte_pktmbuf_free(m);
+		return false;
+	}
+	rxq->stats.size_bins[vpmd_size_bin(m->pkt_len)]++;
+	return true;
+}
+
 uint16_t vpmd_recv_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct vpmd_rxq *rxq = queue;
@@ -124,8 +141,10 @@ uint16_t vpmd_recv_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			if (rc > 0) {
 				m = rxq->partial_head;
 				rxq->partial_head = NULL;
-				pkts[nb_rx++] = m;
-				bytes += m->pkt_len;
+				if (rx_finish(rxq, m)) {
+					pkts[nb_rx++] = m;
+					bytes += m->pkt_len;
+				}
 			}
 			continue;
 		}
@@ -159,6 +178,8 @@ uint16_t vpmd_recv_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			rxq->partial_left = (uint16_t)(num_buffers - 1);
 			continue;
 		}
+		if (!rx_finish(rxq, m))
+			continue;
 		pkts[nb_rx++] = m;
 		bytes += m->pkt_len;
 	}

@@ -22,6 +22,13 @@ static const struct xstat_def queue_xstats[] = {
 	QSTAT("bytes", bytes),
 	QSTAT("errors", errors),
 	QSTAT("mbuf_alloc_failed", mbuf_alloc_failed),
+	QSTAT("size_64_packets", size_bins[VPMD_SIZE_64]),
+	QSTAT("size_65_127_packets", size_bins[VPMD_SIZE_65_127]),
+	QSTAT("size_128_255_packets", size_bins[VPMD_SIZE_128_255]),
+	QSTAT("size_256_511_packets", size_bins[VPMD_SIZE_256_511]),
+	QSTAT("size_512_1023_packets", size_bins[VPMD_SIZE_512_1023]),
+	QSTAT("size_1024_1518_packets", size_bins[VPMD_SIZE_1024_1518]),
+	QSTAT("size_1519_max_packets", size_bins[VPMD_SIZE_1519_MAX]),
 };
 #undef QSTAT
 

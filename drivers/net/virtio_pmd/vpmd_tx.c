@@ -15,6 +15,7 @@
 #include <vpmd/virtio_spec.h>
 
 #include "vpmd.h"
+#include "vpmd_offload.h"
 
 #define RECLAIM_BATCH 64
 
@@ -71,8 +72,10 @@ static inline void tx_hdr_clear(void *p)
 /*
  * The header mbuf for a packet whose own headroom cannot take it: chained
  * in front, and the cookie the ring gives back (freeing it frees all).
+ * It carries @hdr, or zeroes without one.
  */
-static struct rte_mbuf *tx_header_mbuf(struct vpmd_txq *txq, struct rte_mbuf *m)
+static struct rte_mbuf *tx_header_mbuf(struct vpmd_txq *txq, struct rte_mbuf *m,
+				       const struct virtio_net_hdr *hdr)
 {
 	struct rte_mbuf *h = rte_pktmbuf_alloc(m->pool);
 
@@ -80,7 +83,10 @@ static struct rte_mbuf *tx_header_mbuf(struct vpmd_txq *txq, struct rte_mbuf *m)
 		txq->stats.mbuf_alloc_failed++;
 		return NULL;
 	}
-	memset(rte_pktmbuf_append(h, VPMD_HDR_SIZE), 0, VPMD_HDR_SIZE);
+	if (hdr != NULL)
+		memcpy(rte_pktmbuf_append(h, VPMD_HDR_SIZE), hdr, VPMD_HDR_SIZE);
+	else
+		memset(rte_pktmbuf_append(h, VPMD_HDR_SIZE), 0, VPMD_HDR_SIZE);
 	h->next = m;
 	h->nb_segs = (uint16_t)(m->nb_segs + 1);
 	h->pkt_len = m->pkt_len + VPMD_HDR_SIZE;
@@ -112,14 +118,21 @@ uint16_t vpmd_xmit_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 
 	while (nb_tx < nb_pkts) {
 		struct rte_mbuf *m = pkts[nb_tx], *h, *seg;
+		struct virtio_net_hdr vhdr;
+		bool offload = false;
 		uint16_t nsegs = 0;
 		uint32_t pkt_len = m->pkt_len;
 		bool prepend = tx_can_prepend(m);
 		uint16_t need = (uint16_t)(m->nb_segs + !prepend);
 		int rc;
 
+		if (txq->hdr_offload && (m->ol_flags & VPMD_TX_OFFLOAD_MBUF_FLAGS)) {
+			offload = true;
+			if (vpmd_tx_offload_hdr(m, &vhdr) < 0)
+				need = UINT16_MAX; /* malformed request: dropped below */
+		}
 		if (need > VPMD_TX_MAX_SEGS) {
-			/* Never fits: drop it rather than block the queue behind it. */
+			/* Never fits, or cannot be sent as asked: drop it rather than block the queue. */
 			txq->stats.errors++;
 			rte_pktmbuf_free(m);
 			nb_tx++;
@@ -143,14 +156,17 @@ uint16_t vpmd_xmit_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			/* The first buffer starts at the header, in the headroom; the mbuf is left as is. */
 			char *hdr = rte_pktmbuf_mtod(m, char *) - VPMD_HDR_SIZE;
 
-			tx_hdr_clear(hdr);
+			if (offload)
+				memcpy(hdr, &vhdr, VPMD_HDR_SIZE);
+			else
+				tx_hdr_clear(hdr);
 			bufs[0].addr = (uint64_t)(uintptr_t)hdr;
 			bufs[0].len = (uint32_t)m->data_len + VPMD_HDR_SIZE;
 			nsegs = 1;
 			seg = m->next;
 			h = m;
 		} else {
-			h = tx_header_mbuf(txq, m);
+			h = tx_header_mbuf(txq, m, offload ? &vhdr : NULL);
 			if (h == NULL)
 				break;
 			seg = h;
@@ -168,6 +184,9 @@ uint16_t vpmd_xmit_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 				txq->stats.errors++;
 			break;
 		}
+		if (offload && (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG))
+			vpmd_tx_tso_fix_cksum(m);
+		txq->stats.size_bins[vpmd_size_bin(pkt_len)]++;
 		bytes += pkt_len;
 		nb_tx++;
 	}
