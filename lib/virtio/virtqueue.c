@@ -164,6 +164,21 @@ int vq_add(struct virtqueue *vq, const struct vq_buf *bufs, uint16_t n_out, uint
 	return vq_packed_add(vq, bufs, n_out, n_in, cookie, indirect);
 }
 
+uint16_t vq_add_bulk(struct virtqueue *vq, const struct vq_buf *bufs, void *const *cookies,
+		     uint16_t n, bool writable)
+{
+	uint16_t i;
+
+	if (vq->broken || bufs == NULL || cookies == NULL)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (cookies[i] == NULL)
+			return 0;
+	if (vq->layout == VQ_LAYOUT_SPLIT)
+		return vq_split_add_bulk(vq, bufs, cookies, n, writable);
+	return vq_packed_add_bulk(vq, bufs, cookies, n, writable);
+}
+
 void vq_publish(struct virtqueue *vq)
 {
 	if (vq->layout == VQ_LAYOUT_SPLIT)
@@ -209,6 +224,15 @@ int vq_get_used(struct virtqueue *vq, void **cookie, uint32_t *len)
 	if (vq->layout == VQ_LAYOUT_SPLIT)
 		return vq_split_get_used(vq, cookie, len);
 	return vq_packed_get_used(vq, cookie, len);
+}
+
+uint16_t vq_get_used_bulk(struct virtqueue *vq, void **cookies, uint32_t *lens, uint16_t max)
+{
+	if (vq->broken)
+		return 0;
+	if (vq->layout == VQ_LAYOUT_SPLIT)
+		return vq_split_get_used_bulk(vq, cookies, lens, max);
+	return vq_packed_get_used_bulk(vq, cookies, lens, max);
 }
 
 bool vq_has_used(const struct virtqueue *vq)

@@ -150,6 +150,54 @@ int vq_packed_add(struct virtqueue *vq, const struct vq_buf *bufs, uint16_t n_ou
 	return 0;
 }
 
+uint16_t vq_packed_add_bulk(struct virtqueue *vq, const struct vq_buf *bufs, void *const *cookies,
+			    uint16_t n, bool writable)
+{
+	struct vq_packed *p = &vq->packed;
+	uint16_t i;
+
+	if (n > vq->num_free) {
+		vq->stats.ring_full++;
+		n = vq->num_free;
+	}
+	if (n == 0)
+		return 0;
+	if (p->pending_chains == 0)
+		p->publish_slot = p->next_avail;
+	/* vq_packed_add() for a one-buffer direct chain, n times over. */
+	for (i = 0; i < n; i++) {
+		uint16_t slot = p->next_avail, id;
+		struct vq_chain *chain;
+
+		if (vq->in_order) {
+			id = slot;
+		} else {
+			id = p->free_id;
+			p->free_id = p->id_next[id];
+		}
+		p->desc[slot].addr = htole64(bufs[i].addr);
+		p->desc[slot].len = htole32(bufs[i].len);
+		p->desc[slot].id = htole16(id);
+		/* The flags hand the chain over: they wait for vq_publish(). */
+		p->pending[slot].flags =
+			(uint16_t)((writable ? VRING_DESC_F_WRITE : 0) | avail_bits(p->avail_wrap));
+		p->pending[slot].ndescs = 1;
+		advance_slot(vq, &p->next_avail, &p->avail_wrap);
+
+		chain = &vq->chains[id];
+		chain->cookie = cookies[i];
+		chain->writable_len = writable ? bufs[i].len : 0;
+		chain->ndescs = 1;
+	}
+	p->pending_chains = (uint16_t)(p->pending_chains + n);
+	vq->num_free = (uint16_t)(vq->num_free - n);
+	vq->num_inflight = (uint16_t)(vq->num_inflight + n);
+	p->descs_since_kick = (uint16_t)(p->descs_since_kick + n);
+	vq->stats.chains_added += n;
+	vq->stats.descs_added += n;
+	return n;
+}
+
 void vq_packed_publish(struct virtqueue *vq)
 {
 	struct vq_packed *p = &vq->packed;
@@ -424,4 +472,22 @@ void vq_packed_position(const struct virtqueue *vq, struct vq_position *pos)
 	pos->avail_wrap = vq->packed.avail_wrap;
 	pos->used_idx = vq->packed.last_used;
 	pos->used_wrap = vq->packed.used_wrap;
+}
+
+uint16_t vq_packed_get_used_bulk(struct virtqueue *vq, void **cookies, uint32_t *lens, uint16_t max)
+{
+	uint16_t n = 0;
+
+	while (n < max) {
+		int rc = vq_packed_get_used(vq, &cookies[n], &lens[n]);
+
+		if (rc == 1) {
+			n++;
+		} else if (rc == -EBADMSG) {
+			lens[n++] = VQ_LEN_REFUSED;
+		} else {
+			break; /* nothing pending, or broken */
+		}
+	}
+	return n;
 }

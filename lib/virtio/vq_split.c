@@ -140,6 +140,39 @@ int vq_split_add(struct virtqueue *vq, const struct vq_buf *bufs, uint16_t n_out
 	return 0;
 }
 
+uint16_t vq_split_add_bulk(struct virtqueue *vq, const struct vq_buf *bufs, void *const *cookies,
+			   uint16_t n, bool writable)
+{
+	struct vq_split *s = &vq->split;
+	uint16_t mask = (uint16_t)(vq->size - 1), i;
+
+	if (n > vq->num_free) {
+		vq->stats.ring_full++;
+		n = vq->num_free;
+	}
+	/* vq_split_add() for a one-buffer direct chain, n times over. */
+	for (i = 0; i < n; i++) {
+		uint16_t head = s->free_head;
+		struct vq_chain *chain = &vq->chains[head];
+		uint16_t *slot = &s->avail->ring[(uint16_t)(s->avail_idx + i) & mask];
+
+		fill_desc(&s->desc[head], &bufs[i], writable, false, 0);
+		s->free_head = s->next[head];
+		chain->cookie = cookies[i];
+		chain->writable_len = writable ? bufs[i].len : 0;
+		chain->ndescs = 1;
+		chain->last = head;
+		if (*slot != htole16(head))
+			*slot = htole16(head);
+	}
+	s->avail_idx = (uint16_t)(s->avail_idx + n);
+	vq->num_free = (uint16_t)(vq->num_free - n);
+	vq->num_inflight = (uint16_t)(vq->num_inflight + n);
+	vq->stats.chains_added += n;
+	vq->stats.descs_added += n;
+	return n;
+}
+
 void vq_split_publish(struct virtqueue *vq)
 {
 	struct vq_split *s = &vq->split;
@@ -397,4 +430,22 @@ void vq_split_position(const struct virtqueue *vq, struct vq_position *pos)
 	pos->avail_wrap = false;
 	pos->used_idx = vq->split.last_used_idx;
 	pos->used_wrap = false;
+}
+
+uint16_t vq_split_get_used_bulk(struct virtqueue *vq, void **cookies, uint32_t *lens, uint16_t max)
+{
+	uint16_t n = 0;
+
+	while (n < max) {
+		int rc = vq_split_get_used(vq, &cookies[n], &lens[n]);
+
+		if (rc == 1) {
+			n++;
+		} else if (rc == -EBADMSG) {
+			lens[n++] = VQ_LEN_REFUSED;
+		} else {
+			break; /* nothing pending, or broken */
+		}
+	}
+	return n;
 }

@@ -1794,6 +1794,126 @@ static void test_position_wrap(void **state)
 	assert_int_equal(vq_get_stats(f->vq)->chains_used, 65536 + 3);
 }
 
+/*
+ * vq_add_bulk(): one-buffer chains, as many as fit; the device sees each
+ * as vq_add() would have made it. vq_get_used_bulk(): the same entries
+ * vq_get_used() would give, a refused length marked, in order.
+ */
+static void test_bulk(void **state)
+{
+	struct fix *f = *state;
+	const struct vq_stats *st = vq_get_stats(f->vq);
+	struct vq_buf bufs[10];
+	void *cookies[10], *got[16];
+	uint32_t lens[16];
+	uint16_t heads[8], i;
+
+	for (i = 0; i < 10; i++) {
+		bufs[i] = mkbuf(f, i * 1000u, 1000u);
+		cookies[i] = COOKIE(i);
+	}
+	/* A NULL cookie anywhere: nothing added. */
+	cookies[2] = NULL;
+	assert_int_equal(vq_add_bulk(f->vq, bufs, cookies, 3, true), 0);
+	assert_int_equal(vq_num_free(f->vq), 8);
+	cookies[2] = COOKIE(2);
+
+	assert_int_equal(vq_add_bulk(f->vq, bufs, cookies, 3, true), 3);
+	assert_int_equal(st->ring_full, 0);
+	/* Seven more into five free: the first five go. */
+	assert_int_equal(vq_add_bulk(f->vq, &bufs[3], &cookies[3], 7, true), 5);
+	assert_int_equal(st->ring_full, 1);
+	assert_int_equal(vq_num_free(f->vq), 0);
+	assert_int_equal(vq_num_inflight(f->vq), 8);
+	assert_int_equal(st->chains_added, 8);
+	assert_int_equal(model_split_avail_pending(&f->m), 0);
+
+	assert_true(vq_kick(f->vq));
+	for (i = 0; i < 8; i++) {
+		pop_ok(f, &f->c);
+		assert_int_equal(f->c.n_bufs, 1);
+		assert_int_equal(f->c.n_in, 1);
+		check_buf(&f->c.bufs[0], f, i * 1000u, 1000u, true);
+		heads[i] = f->c.head;
+	}
+	assert_int_equal(model_split_pop(&f->m, &f->c), 0);
+
+	assert_int_equal(vq_get_used_bulk(f->vq, got, lens, 16), 0);
+	/* Out of order; one length past its buffer. */
+	model_split_push(&f->m, heads[3], 10);
+	model_split_push(&f->m, heads[0], 1001);
+	model_split_push(&f->m, heads[1], 1000);
+	assert_int_equal(vq_get_used_bulk(f->vq, got, lens, 2), 2);
+	assert_ptr_equal(got[0], COOKIE(3));
+	assert_int_equal(lens[0], 10);
+	assert_ptr_equal(got[1], COOKIE(0));
+	assert_int_equal(lens[1], VQ_LEN_REFUSED);
+	assert_int_equal(st->refused[VQ_REFUSE_LEN], 1);
+	for (i = 4; i < 8; i++)
+		model_split_push(&f->m, heads[i], i);
+	model_split_push(&f->m, heads[2], 0);
+	assert_int_equal(vq_get_used_bulk(f->vq, got, lens, 16), 6);
+	assert_ptr_equal(got[0], COOKIE(1));
+	assert_int_equal(lens[0], 1000);
+	for (i = 4; i < 8; i++) {
+		assert_ptr_equal(got[i - 3], COOKIE(i));
+		assert_int_equal(lens[i - 3], i);
+	}
+	assert_ptr_equal(got[5], COOKIE(2));
+	assert_int_equal(vq_get_used_bulk(f->vq, got, lens, 16), 0);
+	assert_int_equal(vq_num_free(f->vq), 8);
+	assert_int_equal(vq_num_inflight(f->vq), 0);
+
+	/* Device-readable chains, and single adds after bulk ones. */
+	assert_int_equal(vq_add_bulk(f->vq, bufs, cookies, 2, false), 2);
+	vq_kick(f->vq);
+	pop_ok(f, &f->c);
+	assert_int_equal(f->c.n_out, 1);
+	assert_int_equal(f->c.n_in, 0);
+	model_split_push(&f->m, f->c.head, 0);
+	pop_ok(f, &f->c);
+	model_split_push(&f->m, f->c.head, 0);
+	assert_int_equal(vq_get_used_bulk(f->vq, got, lens, 16), 2);
+	round_trip(f, 40, 999);
+
+	/* A garbage used index breaks the ring: bulk takes stop there. */
+	assert_int_equal(vq_add_bulk(f->vq, bufs, cookies, 2, true), 2);
+	vq_kick(f->vq);
+	model_split_set_used_idx(&f->m, (uint16_t)(model_split_avail_idx(&f->m) + 100));
+	assert_int_equal(vq_get_used_bulk(f->vq, got, lens, 16), 0);
+	assert_true(vq_is_broken(f->vq));
+	assert_int_equal(vq_add_bulk(f->vq, bufs, cookies, 1, true), 0);
+}
+
+/* In order: a batch completed with one entry comes back whole, in one call. */
+static void test_bulk_in_order(void **state)
+{
+	struct fix *f = *state;
+	struct vq_buf bufs[8];
+	void *cookies[8], *got[8];
+	uint32_t lens[8];
+	uint16_t heads[5], i;
+
+	for (i = 0; i < 8; i++) {
+		bufs[i] = mkbuf(f, i * 1000u, 1000u);
+		cookies[i] = COOKIE(i);
+	}
+	assert_int_equal(vq_add_bulk(f->vq, bufs, cookies, 5, false), 5);
+	vq_kick(f->vq);
+	for (i = 0; i < 5; i++) {
+		pop_ok(f, &f->c);
+		heads[i] = f->c.head;
+	}
+	assert_int_equal(model_split_push_in_order(&f->m, heads[3], 0), 4);
+	assert_int_equal(vq_get_used_bulk(f->vq, got, lens, 8), 4);
+	for (i = 0; i < 4; i++)
+		assert_ptr_equal(got[i], COOKIE(i));
+	assert_int_equal(model_split_push_in_order(&f->m, heads[4], 0), 1);
+	assert_int_equal(vq_get_used_bulk(f->vq, got, lens, 8), 1);
+	assert_ptr_equal(got[0], COOKIE(4));
+	assert_int_equal(vq_num_free(f->vq), 8);
+}
+
 #define T(fn, setup) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1835,6 +1955,8 @@ int main(void)
 		T(test_detach_unused, setup_s8_indirect),
 		T(test_position, setup_s8),
 		T(test_position_wrap, setup_s4),
+		T(test_bulk, setup_s8),
+		T(test_bulk_in_order, setup_s8_in_order),
 	};
 
 	return cmocka_run_group_tests_name("vq_split", tests, NULL, NULL);

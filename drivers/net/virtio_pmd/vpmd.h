@@ -25,6 +25,8 @@
 /* Segments one tx chain may take: a packet of more goes out as an error. */
 #define VPMD_TX_MAX_SEGS 64
 #define VPMD_RX_REFILL_BATCH 64
+/* Used buffers one rx burst takes at most (a larger burst gets this many). */
+#define VPMD_RX_BURST_MAX 64
 
 /* Packet sizes counted per queue, RFC 2819's buckets as other PMDs name them. */
 enum vpmd_size_bin {

@@ -24,8 +24,9 @@ static inline struct virtio_net_hdr *rx_hdr(struct rte_mbuf *m)
 int vpmd_rx_refill(struct vpmd_rxq *rxq)
 {
 	struct rte_mbuf *mbufs[VPMD_RX_REFILL_BATCH];
-	struct vq_buf buf;
-	uint16_t want, i;
+	struct vq_buf bufs[VPMD_RX_REFILL_BATCH];
+	void *cookies[VPMD_RX_REFILL_BATCH];
+	uint16_t want, i, n;
 	int added = 0;
 
 	while ((want = RTE_MIN(vq_num_free(rxq->vq), VPMD_RX_REFILL_BATCH)) > 0) {
@@ -37,16 +38,18 @@ int vpmd_rx_refill(struct vpmd_rxq *rxq)
 			struct rte_mbuf *m = mbufs[i];
 
 			/* Header in the headroom, then the whole data room. */
-			buf.addr = (uint64_t)(uintptr_t)rx_hdr(m);
-			buf.len = (uint32_t)(m->buf_len - RTE_PKTMBUF_HEADROOM + VPMD_HDR_SIZE);
-			if (vq_add(rxq->vq, &buf, 0, 1, m, 0) != 0) {
-				rte_pktmbuf_free_bulk(&mbufs[i], want - i);
-				goto publish;
-			}
-			added++;
+			bufs[i].addr = (uint64_t)(uintptr_t)rx_hdr(m);
+			bufs[i].len = (uint32_t)(m->buf_len - RTE_PKTMBUF_HEADROOM + VPMD_HDR_SIZE);
+			cookies[i] = m;
+		}
+		n = vq_add_bulk(rxq->vq, bufs, cookies, want, true);
+		added += n;
+		if (n < want) {
+			/* Only a broken ring refuses what fits: give the rest back. */
+			rte_pktmbuf_free_bulk(&mbufs[n], want - n);
+			break;
 		}
 	}
-publish:
 	/* What was added reaches the device even when the ring refused more. */
 	vq_publish(rxq->vq);
 	return added;
@@ -62,45 +65,13 @@ static inline void rx_seg_init(struct rte_mbuf *m, uint16_t data_off, uint32_t l
 	m->next = NULL;
 }
 
-/*
- * Add buffers to the mergeable packet in progress until it is whole.
- * Returns 1 when complete, 0 when the device has not published the rest
- * yet, -1 when the packet had to be dropped.
- */
-static int rx_continue_merge(struct vpmd_rxq *rxq)
+/* Drop the mergeable packet in progress. */
+static void rx_merge_abort(struct vpmd_rxq *rxq)
 {
-	void *cookie;
-	uint32_t len;
-	int rc;
-
-	while (rxq->partial_left > 0) {
-		struct rte_mbuf *seg;
-
-		rc = vq_get_used(rxq->vq, &cookie, &len);
-		if (rc == 0)
-			return 0;
-		if (rc == -ENOTRECOVERABLE)
-			goto drop;
-		seg = cookie;
-		if (rc < 0 || len == 0) {
-			if (seg != NULL)
-				rte_pktmbuf_free(seg);
-			goto drop;
-		}
-		rx_seg_init(seg, RTE_PKTMBUF_HEADROOM - VPMD_HDR_SIZE, len);
-		rxq->partial_tail->next = seg;
-		rxq->partial_tail = seg;
-		rxq->partial_head->nb_segs++;
-		rxq->partial_head->pkt_len += len;
-		rxq->partial_left--;
-	}
-	return 1;
-drop:
 	rxq->stats.errors++;
 	rte_pktmbuf_free(rxq->partial_head);
 	rxq->partial_head = NULL;
 	rxq->partial_left = 0;
-	return -1;
 }
 
 /*
@@ -122,67 +93,70 @@ static inline bool rx_finish(struct vpmd_rxq *rxq, struct rte_mbuf *m)
 uint16_t vpmd_recv_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct vpmd_rxq *rxq = queue;
-	uint16_t nb_rx = 0;
+	void *cookies[VPMD_RX_BURST_MAX];
+	uint32_t lens[VPMD_RX_BURST_MAX];
+	uint16_t nb_rx = 0, n, i;
 	uint64_t bytes = 0;
-	void *cookie;
-	uint32_t len;
-	int rc;
 
 	if (!vpmd_burst_enter(&rxq->in_burst, rxq->running))
 		return 0;
-	while (nb_rx < nb_pkts) {
-		struct rte_mbuf *m;
+	/* Never more buffers than packets asked for: each gives at most one. */
+	n = vq_get_used_bulk(rxq->vq, cookies, lens, RTE_MIN(nb_pkts, VPMD_RX_BURST_MAX));
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = cookies[i];
+		uint32_t len = lens[i];
 		uint16_t num_buffers = 1;
 
 		if (rxq->partial_head != NULL) {
-			rc = rx_continue_merge(rxq);
-			if (rc == 0)
-				break;
-			if (rc > 0) {
-				m = rxq->partial_head;
-				rxq->partial_head = NULL;
-				if (rx_finish(rxq, m)) {
-					pkts[nb_rx++] = m;
-					bytes += m->pkt_len;
-				}
-			}
-			continue;
-		}
-
-		rc = vq_get_used(rxq->vq, &cookie, &len);
-		if (rc == 0 || rc == -ENOTRECOVERABLE)
-			break;
-		m = cookie;
-		if (rc < 0 || len <= VPMD_HDR_SIZE) {
-			/* Refused by the ring, or too short to hold a frame: drop it. */
-			rxq->stats.errors++;
-			if (m != NULL)
+			/* The next buffer of a mergeable packet: no header of its own. */
+			if (len == VQ_LEN_REFUSED || len == 0) {
 				rte_pktmbuf_free(m);
-			continue;
-		}
-		rx_seg_init(m, RTE_PKTMBUF_HEADROOM, len - VPMD_HDR_SIZE);
-		m->port = rxq->port_id;
-		m->ol_flags = 0;
-		m->packet_type = 0;
-		m->vlan_tci = 0;
-		if (rxq->mrg_rxbuf)
-			num_buffers = rte_le_to_cpu_16(rx_hdr(m)->num_buffers);
-		if (num_buffers > 1) {
-			if (num_buffers > vq_size(rxq->vq)) {
+				rx_merge_abort(rxq);
+				continue;
+			}
+			rx_seg_init(m, RTE_PKTMBUF_HEADROOM - VPMD_HDR_SIZE, len);
+			rxq->partial_tail->next = m;
+			rxq->partial_tail = m;
+			rxq->partial_head->nb_segs++;
+			rxq->partial_head->pkt_len += len;
+			if (--rxq->partial_left > 0)
+				continue;
+			m = rxq->partial_head;
+			rxq->partial_head = NULL;
+		} else {
+			if (len == VQ_LEN_REFUSED || len <= VPMD_HDR_SIZE) {
+				/* Refused by the ring, or too short to hold a frame: drop it. */
 				rxq->stats.errors++;
 				rte_pktmbuf_free(m);
 				continue;
 			}
-			rxq->partial_head = m;
-			rxq->partial_tail = m;
-			rxq->partial_left = (uint16_t)(num_buffers - 1);
-			continue;
+			rx_seg_init(m, RTE_PKTMBUF_HEADROOM, len - VPMD_HDR_SIZE);
+			m->port = rxq->port_id;
+			m->ol_flags = 0;
+			m->packet_type = 0;
+			m->vlan_tci = 0;
+			if (rxq->mrg_rxbuf)
+				num_buffers = rte_le_to_cpu_16(rx_hdr(m)->num_buffers);
+			if (num_buffers > 1) {
+				if (num_buffers > vq_size(rxq->vq)) {
+					rxq->stats.errors++;
+					rte_pktmbuf_free(m);
+					continue;
+				}
+				rxq->partial_head = m;
+				rxq->partial_tail = m;
+				rxq->partial_left = (uint16_t)(num_buffers - 1);
+				continue;
+			}
 		}
 		if (!rx_finish(rxq, m))
 			continue;
 		pkts[nb_rx++] = m;
 		bytes += m->pkt_len;
 	}
+	/* A ring the device broke delivers nothing more: nor does a packet half received. */
+	if (unlikely(rxq->partial_head != NULL && vq_is_broken(rxq->vq)))
+		rx_merge_abort(rxq);
 
 	rxq->stats.packets += nb_rx;
 	rxq->stats.bytes += bytes;

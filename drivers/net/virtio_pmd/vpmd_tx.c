@@ -18,29 +18,20 @@
 #include "vpmd_offload.h"
 
 #define RECLAIM_BATCH 64
+#define TX_RUN_MAX 64 /* packets one bulk add takes */
 
 void vpmd_tx_reclaim(struct vpmd_txq *txq)
 {
-	struct rte_mbuf *done[RECLAIM_BATCH];
-	unsigned int n = 0;
-	void *cookie;
-	uint32_t len;
-	int rc;
+	void *done[RECLAIM_BATCH];
+	uint32_t lens[RECLAIM_BATCH];
+	uint16_t n;
 
-	while ((rc = vq_get_used(txq->vq, &cookie, &len)) != 0) {
-		if (rc == -ENOTRECOVERABLE)
+	/* A refused length still gives the mbuf back: it is freed all the same. */
+	while ((n = vq_get_used_bulk(txq->vq, done, lens, RECLAIM_BATCH)) > 0) {
+		rte_pktmbuf_free_bulk((struct rte_mbuf **)done, n);
+		if (n < RECLAIM_BATCH)
 			break;
-		/* A refused length still gives the mbuf back: free it all the same. */
-		if (cookie == NULL)
-			continue;
-		done[n++] = cookie;
-		if (n == RECLAIM_BATCH) {
-			rte_pktmbuf_free_bulk(done, n);
-			n = 0;
-		}
 	}
-	if (n > 0)
-		rte_pktmbuf_free_bulk(done, n);
 }
 
 /* The header can go in @m's own headroom: it is ours alone to write. */
@@ -101,6 +92,57 @@ static void tx_header_mbuf_free(struct rte_mbuf *h)
 	rte_pktmbuf_free(h);
 }
 
+/* One buffer: the packet behind its header, in its own headroom. */
+static inline bool tx_is_simple(const struct vpmd_txq *txq, const struct rte_mbuf *m)
+{
+	return m->nb_segs == 1 && tx_can_prepend(m) &&
+	       !(txq->hdr_offload && (m->ol_flags & VPMD_TX_OFFLOAD_MBUF_FLAGS));
+}
+
+/*
+ * The common case, in bulk: the run of simple packets from pkts[*nb_tx],
+ * as far as the ring has room, goes to the ring in one call. Returns true
+ * if it added any (and moved *nb_tx past them).
+ */
+static inline bool tx_simple_run(struct vpmd_txq *txq, struct rte_mbuf **pkts, uint16_t *nb_tx,
+				 uint16_t nb_pkts, uint64_t *bytes, bool *reclaimed)
+{
+	struct vq_buf bufs[TX_RUN_MAX];
+	void *cookies[TX_RUN_MAX];
+	uint16_t room = vq_num_free(txq->vq), n = 0, added, i;
+	uint16_t first = *nb_tx;
+
+	if (room < nb_pkts - first && !*reclaimed) {
+		vpmd_tx_reclaim(txq);
+		*reclaimed = true;
+		room = vq_num_free(txq->vq);
+	}
+	while (first + n < nb_pkts && n < room && n < TX_RUN_MAX) {
+		struct rte_mbuf *m = pkts[first + n];
+		char *hdr;
+
+		if (!tx_is_simple(txq, m))
+			break;
+		hdr = rte_pktmbuf_mtod(m, char *) - VPMD_HDR_SIZE;
+		tx_hdr_clear(hdr);
+		bufs[n].addr = (uint64_t)(uintptr_t)hdr;
+		bufs[n].len = (uint32_t)m->data_len + VPMD_HDR_SIZE;
+		cookies[n] = m;
+		n++;
+	}
+	if (n == 0)
+		return false;
+	added = vq_add_bulk(txq->vq, bufs, cookies, n, false);
+	for (i = 0; i < added; i++) {
+		uint32_t len = pkts[first + i]->pkt_len;
+
+		txq->stats.size_bins[vpmd_size_bin(len)]++;
+		*bytes += len;
+	}
+	*nb_tx = (uint16_t)(first + added);
+	return added > 0;
+}
+
 uint16_t vpmd_xmit_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct vpmd_txq *txq = queue;
@@ -117,14 +159,24 @@ uint16_t vpmd_xmit_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	}
 
 	while (nb_tx < nb_pkts) {
-		struct rte_mbuf *m = pkts[nb_tx], *h, *seg;
+		struct rte_mbuf *m, *h, *seg;
 		struct virtio_net_hdr vhdr;
 		bool offload = false;
 		uint16_t nsegs = 0;
-		uint32_t pkt_len = m->pkt_len;
-		bool prepend = tx_can_prepend(m);
-		uint16_t need = (uint16_t)(m->nb_segs + !prepend);
+		uint32_t pkt_len;
+		bool prepend;
+		uint16_t need;
 		int rc;
+
+		if (tx_simple_run(txq, pkts, &nb_tx, nb_pkts, &bytes, &reclaimed))
+			continue;
+		if (nb_tx == nb_pkts || vq_is_broken(txq->vq))
+			break;
+		/* Not one buffer, or no headroom to use, or an offload header: one by one. */
+		m = pkts[nb_tx];
+		pkt_len = m->pkt_len;
+		prepend = tx_can_prepend(m);
+		need = (uint16_t)(m->nb_segs + !prepend);
 
 		if (txq->hdr_offload && (m->ol_flags & VPMD_TX_OFFLOAD_MBUF_FLAGS)) {
 			offload = true;

@@ -145,6 +145,17 @@ void vq_reset(struct virtqueue *vq);
 int vq_add(struct virtqueue *vq, const struct vq_buf *bufs, uint16_t n_out, uint16_t n_in,
 	   void *cookie, unsigned int flags);
 
+/**
+ * Add @n chains of one buffer each, bufs[i] tagged with cookies[i] (not
+ * NULL), all device-writable if @writable: what vq_add() would do one by
+ * one, in one call (a burst of rx buffers, or of packets whose header sits
+ * in their headroom). Returns how many were added, from the first: fewer
+ * than @n when the ring fills (counted once in ring_full), 0 when the
+ * queue is broken or a cookie is NULL.
+ */
+uint16_t vq_add_bulk(struct virtqueue *vq, const struct vq_buf *bufs, void *const *cookies,
+		     uint16_t n, bool writable);
+
 /** Make the chains added so far visible to the device, without notifying. */
 void vq_publish(struct virtqueue *vq);
 
@@ -183,6 +194,18 @@ bool vq_kick(struct virtqueue *vq);
  * 0 (the device said nothing of them).
  */
 int vq_get_used(struct virtqueue *vq, void **cookie, uint32_t *len);
+
+/** A vq_get_used_bulk() length for an entry vq_get_used() returns -EBADMSG for. */
+#define VQ_LEN_REFUSED UINT32_MAX
+
+/**
+ * Up to @max used chains, as vq_get_used() would return them one by one:
+ * cookies[i] and lens[i]. An entry whose length was refused (-EBADMSG)
+ * comes back with lens[i] == VQ_LEN_REFUSED: its buffers are free again,
+ * their data not to be trusted. Returns the count; it stops early when
+ * nothing more is pending or the queue is (now) broken (vq_is_broken()).
+ */
+uint16_t vq_get_used_bulk(struct virtqueue *vq, void **cookies, uint32_t *lens, uint16_t max);
 
 /** True if vq_get_used() would find an entry now (it may still refuse it). */
 bool vq_has_used(const struct virtqueue *vq);
