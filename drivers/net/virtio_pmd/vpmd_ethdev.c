@@ -44,6 +44,10 @@ static uint64_t supported_features(const struct vpmd_devargs *a)
 		f |= VIRTIO_BIT(VIRTIO_F_IN_ORDER);
 	if (a->event_idx)
 		f |= VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
+	if (a->ctrl_vq)
+		f |= VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) |
+		     VIRTIO_BIT(VIRTIO_NET_F_CTRL_VLAN) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |
+		     VIRTIO_BIT(VIRTIO_NET_F_MQ);
 	return f;
 }
 
@@ -149,6 +153,7 @@ static int vpmd_dev_close(struct rte_eth_dev *dev)
 		vpmd_rx_queue_release(dev, q);
 	for (q = 0; q < dev->data->nb_tx_queues; q++)
 		vpmd_tx_queue_release(dev, q);
+	vpmd_ctrl_fini(dev);
 	vhost_user_destroy(ad->vu);
 	ad->vu = NULL;
 	/* ethdev frees mac_addrs with the port. */
@@ -175,22 +180,9 @@ static int vpmd_dev_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *
 	info->default_rxportconf.ring_size = RTE_MIN(ad->args.queue_size, 256);
 	info->default_txportconf.ring_size = RTE_MIN(ad->args.queue_size, 256);
 	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
-	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
+	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER | vpmd_ctrl_rx_offload_capa(dev);
 	info->speed_capa = RTE_ETH_LINK_SPEED_FIXED;
 	return 0;
-}
-
-static int vpmd_promiscuous_enable(struct rte_eth_dev *dev)
-{
-	/* Without CTRL_RX the device delivers every frame: promiscuous already. */
-	return virtio_dev_has_feature(&vpmd_adapter_of(dev)->vdev, VIRTIO_NET_F_CTRL_RX) ? -ENOTSUP
-										       : 0;
-}
-
-static int vpmd_promiscuous_disable(struct rte_eth_dev *dev)
-{
-	(void)dev;
-	return -ENOTSUP;
 }
 
 /* ethdev records the MTU in dev->data once we accept it. */
@@ -232,6 +224,11 @@ static const struct eth_dev_ops vpmd_ops = {
 	.xstats_get_names = vpmd_xstats_get_names,
 	.promiscuous_enable = vpmd_promiscuous_enable,
 	.promiscuous_disable = vpmd_promiscuous_disable,
+	.allmulticast_enable = vpmd_allmulticast_enable,
+	.allmulticast_disable = vpmd_allmulticast_disable,
+	.mac_addr_set = vpmd_mac_addr_set,
+	.vlan_filter_set = vpmd_vlan_filter_set,
+	.vlan_offload_set = vpmd_vlan_offload_set,
 	.mtu_set = vpmd_mtu_set,
 	.rx_burst_mode_get = vpmd_burst_mode_get,
 	.tx_burst_mode_get = vpmd_burst_mode_get,
@@ -266,6 +263,7 @@ static int vpmd_probe(struct rte_vdev_device *vdev)
 	vcfg.path = args.path;
 	vcfg.mode = args.server ? VHOST_USER_MODE_SERVER : VHOST_USER_MODE_CLIENT;
 	vcfg.queue_size_max = args.queue_size;
+	vcfg.ctrl_queue = args.ctrl_vq;
 	rc = vhost_user_create(&vcfg, &ad->vu);
 	if (rc < 0) {
 		VPMD_INIT_LOG(ERR, "%s: vhost-user transport for %s: %s", name, args.path,
@@ -273,6 +271,9 @@ static int vpmd_probe(struct rte_vdev_device *vdev)
 		goto fail;
 	}
 	rc = virtio_dev_init(&ad->vdev, &vhost_user_ops, ad->vu, name, true);
+	if (rc < 0)
+		goto fail;
+	rc = vpmd_ctrl_init(dev);
 	if (rc < 0)
 		goto fail;
 
@@ -299,6 +300,7 @@ static int vpmd_probe(struct rte_vdev_device *vdev)
 	return 0;
 
 fail:
+	vpmd_ctrl_fini(dev);
 	vhost_user_destroy(ad->vu);
 	ad->vu = NULL;
 	rte_eth_dev_release_port(dev);
