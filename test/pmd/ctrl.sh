@@ -106,6 +106,29 @@ rx3=$(last_rx)
 [ "$rx3" -gt 10000 ] || fail "traffic did not resume after the reconnect: rx $rx3"
 pair_send "set promisc 0 off"
 wait_for "promisc=0 allmulti=1 mac=$mac" "$dir/front.log" 2 || fail "command after reconnect: $(last_state)"
+
+# dev_reset: back to the probed port (its own MAC again), then a start
+# with what ethdev kept (rx modes, VLAN table) replayed, and traffic.
+pair_send "stop"
+pair_send "port stop 0"
+pair_send "port reset 0"
+wait_for "reset to its probed state" "$dir/front.log" 5 || fail "port reset did not reach the driver"
+lines=$(wc -l <"$dir/front.log")
+pair_send "port start 0"
+wait_for "is back: link up\|split rings\|packed rings" <(tail -n +"$lines" "$dir/front.log") 5 || true
+sleep 1
+after=$(tail -n +"$lines" "$dir/front.log" | grep "ctrl state:" | tail -1)
+echo "$after" | grep -q "promisc=0 allmulti=1 mac=.*vlans=\[5\]" ||
+	fail "state after reset and start: ${after:-none}"
+echo "$after" | grep -q "mac=$mac" && fail "the MAC set before the reset survived it"
+pair_send "clear port stats 0"
+pair_send "start tx_first"
+sleep 1
+pair_send "show port stats 0"
+sleep 0.5
+rx4=$(last_rx)
+[ "$rx4" -gt 10000 ] || fail "no traffic after port reset: rx $rx4"
+say "after port reset and start: rx $rx4, $(echo "$after" | sed 's/.*ctrl state: //')"
 pair_send "stop"
 pair_quit || fail "testpmd exited with $?"
 pair_cleanup
