@@ -129,6 +129,8 @@ int vhost_user_create(const struct vhost_user_config *cfg, struct vhost_user **o
 	vu->connect_timeout_ms = cfg->connect_timeout_ms;
 	vu->protocol_wanted = cfg->protocol_features & VHOST_USER_PROTOCOL_SUPPORTED;
 	vu->queue_size_max = cfg->queue_size_max;
+	vu->ctrl.enabled = cfg->ctrl_queue;
+	vu_ctrl_reset(vu);
 	vu->listen_fd = -1;
 	vu->sock_fd = -1;
 	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++) {
@@ -217,6 +219,7 @@ void vu_forget_queue(struct vu_queue *q)
 	q->kick_fd = -1;
 	q->call_fd = -1;
 	q->active = false;
+	q->enabled = false;
 }
 
 void vhost_user_disconnect(struct vhost_user *vu)
@@ -236,6 +239,8 @@ void vhost_user_disconnect(struct vhost_user *vu)
 	vu->queue_num = 0;
 	vu->status = 0;
 	vu->mem_table_sent = false;
+	/* The device goes with the connection; its control state too. */
+	vu_ctrl_reset(vu);
 }
 
 static bool vu_transport_error(int err)

@@ -9,12 +9,14 @@
 
 #include <vpmd/vhost_user.h>
 
+#include "vu_ctrl.h"
 #include "vu_msg.h"
 
 struct vu_queue {
 	int kick_fd; /* eventfd we write to notify; -1 when none */
 	int call_fd; /* eventfd the backend signals; nobody waits on it */
 	bool active; /* set up on the backend and not torn down */
+	bool enabled; /* SET_VRING_ENABLE 1 sent (or implied by the kick without protocol features) */
 	bool has_base;
 	uint32_t last_base; /* GET_VRING_BASE at the last teardown */
 };
@@ -42,6 +44,7 @@ struct vhost_user {
 	struct vhost_user_mem_region regions[VHOST_USER_MAX_MEM_REGIONS];
 
 	struct vu_queue queues[VHOST_USER_MAX_QUEUES];
+	struct vu_ctrl ctrl; /* the emulated control queue (cfg.ctrl_queue) */
 
 	/* For dump_json: what went wrong last, as a negative errno. */
 	int last_error;

@@ -146,6 +146,8 @@ static int vu_reset(struct virtio_dev *dev)
 		vu->mem_table_sent = false;
 	}
 	ret = vu_set_status(dev, 0);
+	/* The device's control state (RX mode, MAC, VLANs, pairs) goes with the reset. */
+	vu_ctrl_reset(vu);
 out:
 	return ret;
 }
@@ -168,7 +170,7 @@ static int vu_get_features(struct virtio_dev *dev, uint64_t *features)
 		goto out;
 	}
 	vu->backend_features = value;
-	*features = value & ~VU_VHOST_FEATURES;
+	*features = vu_ctrl_offer(vu, value & ~VU_VHOST_FEATURES);
 out:
 	return ret;
 }
@@ -183,7 +185,8 @@ static int vu_set_features(struct virtio_dev *dev, uint64_t features)
 		ret = -EINVAL;
 		goto out;
 	}
-	value = features;
+	/* The control queue is ours: its bits are not the backend's business. */
+	value = vu_ctrl_set_features(vu, features);
 	if (vu_protocol_features_on(vu))
 		value |= VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
 	ret = vu_request(vu, VHOST_USER_SET_FEATURES, &value, sizeof(value), NULL, 0, NULL, 0);
@@ -204,7 +207,10 @@ static int vu_get_queue_max(struct virtio_dev *dev, uint16_t index, uint16_t *ma
 	 * A net backend reports queue pairs; each pair is an rx and a tx
 	 * virtqueue. The control queue, if any, is not the backend's.
 	 */
-	*max_size = index < 2 * vu->queue_num ? vu->queue_size_max : 0;
+	if (vu_ctrl_is_queue(vu, index))
+		*max_size = VU_CTRL_QUEUE_SIZE_MAX;
+	else
+		*max_size = index < vu_ctrl_data_queue_limit(vu) ? vu->queue_size_max : 0;
 out:
 	return ret;
 }
@@ -236,7 +242,10 @@ static int vu_setup_queue(struct virtio_dev *dev, struct virtqueue *vq)
 		ret = -ENOTCONN;
 		goto out;
 	}
-	if (index >= VHOST_USER_MAX_QUEUES || index >= 2 * vu->queue_num) {
+	/* The control queue stays here: nothing of it goes to the backend. */
+	if (vu_ctrl_is_queue(vu, index))
+		return vu_ctrl_setup(vu, vq);
+	if (index >= VHOST_USER_MAX_QUEUES || index >= vu_ctrl_data_queue_limit(vu)) {
 		ret = -EINVAL;
 		goto out;
 	}
@@ -309,13 +318,19 @@ static int vu_setup_queue(struct virtio_dev *dev, struct virtqueue *vq)
 	if (ret)
 		goto out;
 
-	/* With protocol features rings start disabled; without, the kick enabled it. */
-	if (vu_protocol_features_on(vu)) {
+	/*
+	 * With protocol features rings start disabled; without, the kick
+	 * enabled it. With MQ, pairs beyond those VQ_PAIRS_SET allows wait.
+	 */
+	if (!vu_protocol_features_on(vu)) {
+		q->enabled = true;
+	} else if (vu_ctrl_ring_allowed(vu, index)) {
 		state = (struct vu_vring_state){ .index = index, .num = 1 };
 		ret = vu_request(vu, VHOST_USER_SET_VRING_ENABLE, &state, sizeof(state), NULL, 0,
 				 NULL, 0);
 		if (ret)
 			goto out;
+		q->enabled = true;
 	}
 	q->active = true;
 out:
@@ -332,6 +347,10 @@ static int vu_teardown_queue(struct virtio_dev *dev, struct virtqueue *vq)
 	uint16_t index = vq_index(vq);
 	int ret = 0;
 
+	if (vu_ctrl_is_queue(vu, index)) {
+		vu_ctrl_teardown(vu);
+		goto out;
+	}
 	if (index >= VHOST_USER_MAX_QUEUES) {
 		ret = -EINVAL;
 		goto out;
@@ -350,6 +369,9 @@ static int vu_notify_queue(struct virtio_dev *dev, uint16_t index)
 	uint64_t one = 1;
 	int fd;
 
+	/* A kick of the control queue is answered here, at once (control path only). */
+	if (vu_ctrl_is_queue(vu, index))
+		return vu_ctrl_notify(vu);
 	if (index >= VHOST_USER_MAX_QUEUES)
 		return -EINVAL;
 	fd = vu->queues[index].kick_fd;
@@ -443,6 +465,8 @@ static json_t *vu_dump_json(const struct virtio_dev *dev)
 	}
 	err |= json_object_set_new(obj, "queues", queues);
 	queues = NULL;
+	if (vu->ctrl.enabled)
+		err |= json_object_set_new(obj, "ctrl", vu_ctrl_to_json(vu));
 	if (err)
 		goto fail;
 	return obj;

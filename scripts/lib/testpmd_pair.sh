@@ -57,7 +57,7 @@ pair_start_frontend() {
 	LD_LIBRARY_PATH="$(dirname "$PAIR_PMD")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
 		stdbuf -oL dpdk-testpmd -l 0,1 --main-lcore 1 "${PAIR_EAL[@]}" \
 		--file-prefix="vpmd-front-$PAIR_ID" -d "$(basename "$PAIR_PMD")" --vdev "$PAIR_VDEV" \
-		--log-level="pmd.net.vpmd.*:info" -- -i "${PAIR_APP[@]}" \
+		--log-level="${PAIR_LOG_LEVEL:-pmd.net.vpmd.*:info}" -- -i "${PAIR_APP[@]}" \
 		<"$PAIR_DIR/front.in" >"$PAIR_DIR/front.log" 2>&1 &
 	PAIR_FRONT_PID=$!
 	exec 3>"$PAIR_DIR/front.in"

@@ -51,10 +51,11 @@ expect_refused "path=$sock,mac=01:00:00:00:00:01" "invalid devarg mac=01:00:00:0
 expect_refused "path=$sock,mac=zz" "invalid devarg mac=zz"
 expect_refused "path=$sock,mtu=20" "invalid devarg mtu=20"
 expect_refused "path=$sock,speed=-1" "invalid devarg speed=-1"
+expect_refused "path=$sock,ctrl_vq=on" "invalid devarg ctrl_vq=on"
 expect_refused "path=" "invalid devarg path="
 
 # A good set probes (packed rings allow any queue size).
-probe "path=$sock,packed_vq=1,queue_size=1000,queues=2,mac=02:00:00:00:00:01,mtu=9000,speed=25000,mrg_rxbuf=0,in_order=1,event_idx=1"
+probe "path=$sock,packed_vq=1,queue_size=1000,queues=2,mac=02:00:00:00:00:01,mtu=9000,speed=25000,mrg_rxbuf=0,in_order=1,event_idx=1,ctrl_vq=0"
 if grep -q "net_vpmd0: vhost-user client $sock, packed rings" "$dir/log"; then
 	echo "ok: a full good set probes"
 else

@@ -104,6 +104,7 @@ struct vpmd_adapter {
 	bool device_up;   /* negotiated, rings live (false while the backend is away) */
 	bool running;     /* the datapath may touch the rings; see vpmd_burst_enter() */
 	uint64_t reconnects; /* times the backend went away under a started port */
+	struct vpmd_ctrl *ctrl; /* the control queue (vpmd_ctrl.c) */
 };
 
 /*
@@ -140,6 +141,26 @@ void vpmd_datapath_pause(struct rte_eth_dev *dev);
 int vpmd_monitor_start(struct rte_eth_dev *dev);
 void vpmd_monitor_stop(struct rte_eth_dev *dev);
 void vpmd_link_report(struct rte_eth_dev *dev);
+
+/* vpmd_ctrl.c: control queue, rx mode, MAC and VLAN filter ops */
+struct vpmd_ctrl;
+struct virtio_net_ctrl_stats;
+int vpmd_ctrl_init(struct rte_eth_dev *dev);
+void vpmd_ctrl_fini(struct rte_eth_dev *dev);
+int vpmd_ctrl_start(struct rte_eth_dev *dev);
+void vpmd_ctrl_stop(struct rte_eth_dev *dev);
+int vpmd_ctrl_replay(struct rte_eth_dev *dev);
+void vpmd_ctrl_lock(struct vpmd_adapter *ad);
+void vpmd_ctrl_unlock(struct vpmd_adapter *ad);
+uint64_t vpmd_ctrl_rx_offload_capa(const struct rte_eth_dev *dev);
+void vpmd_ctrl_stats(const struct rte_eth_dev *dev, struct virtio_net_ctrl_stats *out);
+int vpmd_promiscuous_enable(struct rte_eth_dev *dev);
+int vpmd_promiscuous_disable(struct rte_eth_dev *dev);
+int vpmd_allmulticast_enable(struct rte_eth_dev *dev);
+int vpmd_allmulticast_disable(struct rte_eth_dev *dev);
+int vpmd_mac_addr_set(struct rte_eth_dev *dev, struct rte_ether_addr *addr);
+int vpmd_vlan_filter_set(struct rte_eth_dev *dev, uint16_t vlan_id, int on);
+int vpmd_vlan_offload_set(struct rte_eth_dev *dev, int mask);
 
 /* vpmd_mem.c */
 int vpmd_mem_regions_set(struct vpmd_adapter *ad);

@@ -18,7 +18,7 @@
 
 static const char *const valid_keys[] = {
 	"path", "server", "queues", "queue_size", "packed_vq", "mrg_rxbuf",
-	"in_order", "event_idx", "mac", "mtu", "speed", NULL,
+	"in_order", "event_idx", "mac", "mtu", "speed", "ctrl_vq", NULL,
 };
 
 struct parse_ctx {
@@ -82,6 +82,8 @@ static int handle_key(const char *key, const char *value, void *opaque)
 		rc = parse_bool(value, &a->in_order);
 	} else if (strcmp(key, "event_idx") == 0) {
 		rc = parse_bool(value, &a->event_idx);
+	} else if (strcmp(key, "ctrl_vq") == 0) {
+		rc = parse_bool(value, &a->ctrl_vq);
 	} else if (strcmp(key, "mac") == 0) {
 		rc = value != NULL ? rte_ether_unformat_addr(value, &a->mac) : -EINVAL;
 		if (rc == 0 && (rte_is_multicast_ether_addr(&a->mac) ||
@@ -114,6 +116,7 @@ int vpmd_devargs_parse(const char *name, const char *args, struct vpmd_devargs *
 	out->queue_size = 1024;
 	out->mrg_rxbuf = true;
 	out->event_idx = false;
+	out->ctrl_vq = true;
 	out->speed = 10000;
 
 	if (args != NULL && *args != '\0') {

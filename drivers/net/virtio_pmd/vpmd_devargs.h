@@ -13,7 +13,7 @@
 #define VPMD_DEVARGS_LIST \
 	"path=<socket> server=<0|1> queues=<1-128> queue_size=<64-32768> packed_vq=<0|1> " \
 	"mrg_rxbuf=<0|1> in_order=<0|1> event_idx=<0|1> mac=<xx:xx:xx:xx:xx:xx> " \
-	"mtu=<68-65535> speed=<Mbps>"
+	"mtu=<68-65535> speed=<Mbps> ctrl_vq=<0|1>"
 
 struct vpmd_devargs {
 	char path[108];    /* vhost-user socket (sun_path size) */
@@ -24,6 +24,7 @@ struct vpmd_devargs {
 	bool mrg_rxbuf;
 	bool in_order;
 	bool event_idx;
+	bool ctrl_vq;      /* a control queue (rx mode, MAC, VLAN filter, queue pairs) */
 	bool mac_set;
 	struct rte_ether_addr mac;
 	uint16_t mtu;      /* 0: the device's, or 1500 */

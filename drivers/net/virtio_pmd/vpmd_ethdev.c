@@ -47,6 +47,10 @@ static uint64_t supported_features(const struct vpmd_devargs *a)
 		f |= VIRTIO_BIT(VIRTIO_F_IN_ORDER);
 	if (a->event_idx)
 		f |= VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
+	if (a->ctrl_vq)
+		f |= VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) |
+		     VIRTIO_BIT(VIRTIO_NET_F_CTRL_VLAN) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |
+		     VIRTIO_BIT(VIRTIO_NET_F_MQ);
 	return f;
 }
 
@@ -147,21 +151,86 @@ static int vpmd_dev_stop(struct rte_eth_dev *dev)
 	return 0;
 }
 
-static int vpmd_dev_close(struct rte_eth_dev *dev)
+/* Stop, and free what probe and the queue setups made (not mac_addrs: ethdev's). */
+static void adapter_release(struct rte_eth_dev *dev)
 {
 	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
 	uint16_t q;
 
-	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
-		return 0;
 	vpmd_dev_stop(dev);
 	for (q = 0; q < dev->data->nb_rx_queues; q++)
 		vpmd_rx_queue_release(dev, q);
 	for (q = 0; q < dev->data->nb_tx_queues; q++)
 		vpmd_tx_queue_release(dev, q);
+	vpmd_ctrl_fini(dev);
 	vhost_user_destroy(ad->vu);
 	ad->vu = NULL;
+}
+
+/* The transport, the device core and the control queue, as probe leaves them. */
+static int adapter_init(struct rte_eth_dev *dev)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	struct vhost_user_config vcfg;
+	int rc;
+
+	vhost_user_config_init(&vcfg);
+	vcfg.path = ad->args.path;
+	vcfg.mode = ad->args.server ? VHOST_USER_MODE_SERVER : VHOST_USER_MODE_CLIENT;
+	vcfg.queue_size_max = ad->args.queue_size;
+	vcfg.ctrl_queue = ad->args.ctrl_vq;
+	rc = vhost_user_create(&vcfg, &ad->vu);
+	if (rc < 0) {
+		VPMD_INIT_LOG(ERR, "%s: vhost-user transport for %s: %s", ad->name, ad->args.path,
+			      rte_strerror(-rc));
+		return rc;
+	}
+	rc = virtio_dev_init(&ad->vdev, &vhost_user_ops, ad->vu, ad->name, true);
+	if (rc < 0)
+		return rc;
+	rc = vpmd_ctrl_init(dev);
+	if (rc < 0)
+		return rc;
+	/* The devargs MAC, or the random one probe drew and kept there. */
+	rte_ether_addr_copy(&ad->args.mac, dev->data->mac_addrs);
+	dev->data->mtu = ad->args.mtu ? ad->args.mtu : RTE_ETHER_MTU;
+	ad->reconnects = 0;
+	return 0;
+}
+
+static int vpmd_dev_close(struct rte_eth_dev *dev)
+{
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return 0;
+	adapter_release(dev);
 	/* ethdev frees mac_addrs with the port. */
+	return 0;
+}
+
+/*
+ * rte_eth_dev_reset(): ethdev has stopped the port. Back to the state
+ * probe left it in: queues released, the connection closed and the
+ * transport made anew (the backend sees a disconnect, as for a device
+ * reset), the probed MAC and MTU. The application configures, sets up
+ * queues and starts again; the next start reconnects.
+ */
+static int vpmd_dev_reset(struct rte_eth_dev *dev)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	int rc;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return -ENOTSUP;
+	adapter_release(dev);
+	rc = adapter_init(dev);
+	if (rc < 0) {
+		VPMD_DRV_LOG(ERR, ad->name, "reset: %s", rte_strerror(-rc));
+		vpmd_ctrl_fini(dev);
+		vhost_user_destroy(ad->vu);
+		ad->vu = NULL;
+		return rc;
+	}
+	VPMD_DRV_LOG(INFO, ad->name, "reset to its probed state");
 	return 0;
 }
 
@@ -186,23 +255,10 @@ static int vpmd_dev_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *
 	info->default_txportconf.ring_size = RTE_MIN(ad->args.queue_size, 256);
 	/* What we can do if the device offers it; dev_start fails if it does not. */
 	info->tx_offload_capa = VPMD_TX_OFFLOAD_CAPA;
-	info->rx_offload_capa = VPMD_RX_OFFLOAD_CAPA;
+	info->rx_offload_capa = VPMD_RX_OFFLOAD_CAPA | vpmd_ctrl_rx_offload_capa(dev);
 	info->max_lro_pkt_size = VPMD_MAX_LRO_PKTLEN;
 	info->speed_capa = RTE_ETH_LINK_SPEED_FIXED;
 	return 0;
-}
-
-static int vpmd_promiscuous_enable(struct rte_eth_dev *dev)
-{
-	/* Without CTRL_RX the device delivers every frame: promiscuous already. */
-	return virtio_dev_has_feature(&vpmd_adapter_of(dev)->vdev, VIRTIO_NET_F_CTRL_RX) ? -ENOTSUP
-										       : 0;
-}
-
-static int vpmd_promiscuous_disable(struct rte_eth_dev *dev)
-{
-	(void)dev;
-	return -ENOTSUP;
 }
 
 /* ethdev records the MTU in dev->data once we accept it. */
@@ -232,6 +288,7 @@ static const struct eth_dev_ops vpmd_ops = {
 	.dev_start = vpmd_dev_start,
 	.dev_stop = vpmd_dev_stop,
 	.dev_close = vpmd_dev_close,
+	.dev_reset = vpmd_dev_reset,
 	.dev_infos_get = vpmd_dev_infos_get,
 	.link_update = vpmd_link_update,
 	.rx_queue_setup = vpmd_rx_queue_setup,
@@ -244,6 +301,11 @@ static const struct eth_dev_ops vpmd_ops = {
 	.xstats_get_names = vpmd_xstats_get_names,
 	.promiscuous_enable = vpmd_promiscuous_enable,
 	.promiscuous_disable = vpmd_promiscuous_disable,
+	.allmulticast_enable = vpmd_allmulticast_enable,
+	.allmulticast_disable = vpmd_allmulticast_disable,
+	.mac_addr_set = vpmd_mac_addr_set,
+	.vlan_filter_set = vpmd_vlan_filter_set,
+	.vlan_offload_set = vpmd_vlan_offload_set,
 	.mtu_set = vpmd_mtu_set,
 	.rx_burst_mode_get = vpmd_burst_mode_get,
 	.tx_burst_mode_get = vpmd_burst_mode_get,
@@ -252,7 +314,6 @@ static const struct eth_dev_ops vpmd_ops = {
 static int vpmd_probe(struct rte_vdev_device *vdev)
 {
 	const char *name = rte_vdev_device_name(vdev);
-	struct vhost_user_config vcfg;
 	struct vpmd_devargs args;
 	struct rte_eth_dev *dev;
 	struct vpmd_adapter *ad;
@@ -273,31 +334,18 @@ static int vpmd_probe(struct rte_vdev_device *vdev)
 	snprintf(ad->name, sizeof(ad->name), "%s", name);
 	ad->args = args;
 	ad->features_supported = supported_features(&args);
-
-	vhost_user_config_init(&vcfg);
-	vcfg.path = args.path;
-	vcfg.mode = args.server ? VHOST_USER_MODE_SERVER : VHOST_USER_MODE_CLIENT;
-	vcfg.queue_size_max = args.queue_size;
-	rc = vhost_user_create(&vcfg, &ad->vu);
-	if (rc < 0) {
-		VPMD_INIT_LOG(ERR, "%s: vhost-user transport for %s: %s", name, args.path,
-			      rte_strerror(-rc));
-		goto fail;
-	}
-	rc = virtio_dev_init(&ad->vdev, &vhost_user_ops, ad->vu, name, true);
-	if (rc < 0)
-		goto fail;
+	/* Drawn once: a dev_reset goes back to this MAC, not to a new one. */
+	if (!args.mac_set)
+		rte_eth_random_addr(ad->args.mac.addr_bytes);
 
 	dev->data->mac_addrs = rte_zmalloc(name, RTE_ETHER_ADDR_LEN, 0);
 	if (dev->data->mac_addrs == NULL) {
 		rc = -ENOMEM;
 		goto fail;
 	}
-	if (args.mac_set)
-		rte_ether_addr_copy(&args.mac, dev->data->mac_addrs);
-	else
-		rte_eth_random_addr(dev->data->mac_addrs->addr_bytes);
-	dev->data->mtu = args.mtu ? args.mtu : RTE_ETHER_MTU;
+	rc = adapter_init(dev);
+	if (rc < 0)
+		goto fail;
 
 	dev->dev_ops = &vpmd_ops;
 	dev->rx_pkt_burst = rte_eth_pkt_burst_dummy;
@@ -312,6 +360,7 @@ static int vpmd_probe(struct rte_vdev_device *vdev)
 	return 0;
 
 fail:
+	vpmd_ctrl_fini(dev);
 	vhost_user_destroy(ad->vu);
 	ad->vu = NULL;
 	rte_eth_dev_release_port(dev);

@@ -106,6 +106,9 @@ int vpmd_device_up(struct rte_eth_dev *dev)
 	rc = vpmd_queues_start(dev);
 	if (rc < 0)
 		goto fail;
+	rc = vpmd_ctrl_start(dev);
+	if (rc < 0)
+		goto fail;
 	rc = virtio_dev_driver_ok(&ad->vdev);
 	if (rc < 0) {
 		VPMD_DRV_LOG(ERR, ad->name, "DRIVER_OK refused: %s", rte_strerror(-rc));
@@ -117,11 +120,16 @@ int vpmd_device_up(struct rte_eth_dev *dev)
 
 		vq_notify(rxq->vq);
 	}
+	/* A device reset forgot rx mode, MAC, VLANs and pairs: tell it again. */
+	rc = vpmd_ctrl_replay(dev);
+	if (rc < 0)
+		goto fail;
 	datapath_resume(ad);
 	return 0;
 
 fail:
 	vpmd_queues_stop(dev);
+	vpmd_ctrl_stop(dev);
 	virtio_dev_reset(&ad->vdev);
 	return rc;
 }
@@ -133,6 +141,7 @@ void vpmd_device_down(struct rte_eth_dev *dev)
 	vpmd_datapath_pause(dev);
 	/* With the backend still there, take the rings back properly first. */
 	vpmd_queues_stop(dev);
+	vpmd_ctrl_stop(dev);
 	if (vhost_user_is_connected(ad->vu))
 		virtio_dev_reset(&ad->vdev);
 }
@@ -156,8 +165,11 @@ static void monitor(void *arg)
 {
 	struct rte_eth_dev *dev = arg;
 	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	int link = -1; /* the change to report, once the lock is released */
 	int rc;
 
+	/* Control-queue ops on the application's thread use the device too. */
+	vpmd_ctrl_lock(ad);
 	if (ad->device_up) {
 		if (vhost_user_check_connection(ad->vu) != 0) {
 			VPMD_DRV_LOG(WARNING, ad->name, "vhost-user backend at %s went away: link down",
@@ -165,7 +177,7 @@ static void monitor(void *arg)
 			vpmd_device_down(dev);
 			ad->device_up = false;
 			ad->reconnects++;
-			link_set(dev, false);
+			link = 0;
 		}
 	} else {
 		vhost_user_set_connect_timeout(ad->vu, RECONNECT_WAIT_MS);
@@ -176,13 +188,17 @@ static void monitor(void *arg)
 				ad->device_up = true;
 				VPMD_DRV_LOG(INFO, ad->name, "vhost-user backend at %s is back: link up",
 					     ad->args.path);
-				link_set(dev, true);
+				link = 1;
 			} else {
 				/* Try again from scratch at the next tick. */
 				vhost_user_disconnect(ad->vu);
 			}
 		}
 	}
+	vpmd_ctrl_unlock(ad);
+	/* An LSC callback may call the ops: not under the lock. */
+	if (link >= 0)
+		link_set(dev, link == 1);
 	if (rte_eal_alarm_set(MONITOR_PERIOD_US, monitor, dev) != 0)
 		VPMD_DRV_LOG(ERR, ad->name, "cannot re-arm the link monitor: no reconnect");
 }

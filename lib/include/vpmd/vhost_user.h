@@ -129,6 +129,16 @@ struct vhost_user_config {
 	uint64_t protocol_features;
 	/* What get_queue_max reports (vhost-user has no way to ask). Default 1024. */
 	uint16_t queue_size_max;
+	/*
+	 * Emulate the virtio-net control queue here, as QEMU and DPDK's
+	 * virtio_user do: a vhost-user backend never sees it. Offers
+	 * CTRL_VQ, CTRL_RX, CTRL_VLAN, CTRL_MAC_ADDR (and MQ with more than
+	 * one queue pair), hides them from SET_FEATURES, and answers the
+	 * commands in the notify op (see "Control queue" below). Default
+	 * false: the control-queue bits a backend offers are hidden, since
+	 * nobody would serve the queue.
+	 */
+	bool ctrl_queue;
 };
 
 struct vhost_user;
@@ -220,6 +230,73 @@ uint32_t vhost_user_queue_num(const struct vhost_user *vu);
  * on it. Queues are stopped first. Returns 0 or a negative errno.
  */
 int vhost_user_reset_owner(struct vhost_user *vu);
+
+/*
+ * Control queue (with cfg.ctrl_queue).
+ *
+ * The control virtqueue is at index 2 * vhost_user_queue_num() with MQ
+ * negotiated, else 2 (virtio 1.2, 5.1.2). Its setup_queue and
+ * teardown_queue send nothing to the backend. Its notify op consumes
+ * every available chain right away, in the caller's thread: each
+ * descriptor is checked (index, chain length, readable before writable,
+ * the buffer inside the memory regions), the command applied and acked
+ * VIRTIO_NET_OK, or VIRTIO_NET_ERR for an unsupported, unnegotiated or
+ * malformed command; a chain with no writable byte to ack in is returned
+ * with length 0. A ring that cannot be walked on (an available head out
+ * of range, an index jump, a packed chain that does not end) stops the
+ * queue until the next reset.
+ *
+ * RX mode, MAC and VLAN commands are recorded, not enforced: the backend
+ * delivers every frame (QEMU with a vhost backend does the same). With
+ * MQ negotiated, rings of pairs beyond the first start disabled and
+ * VQ_PAIRS_SET enables and disables them with SET_VRING_ENABLE. A device
+ * reset (and a disconnect) returns the state to its defaults: promiscuous
+ * on, all-multicast off, no MAC, no VLAN, one queue pair.
+ *
+ * Since the notify op of the control queue may send SET_VRING_ENABLE, it
+ * is a control-path call: serialise it with the others.
+ */
+
+/* MAC_TABLE_SET entries kept per table; the counts are kept whole. */
+#define VHOST_USER_CTRL_MAC_TABLE_MAX 16
+#define VHOST_USER_CTRL_VLAN_WORDS (4096 / 32)
+
+/** What the emulated control queue recorded, for logs, JSON and tests. */
+struct vhost_user_ctrl_state {
+	bool negotiated;   /* the driver accepted CTRL_VQ */
+	bool queue_active; /* the control queue is set up */
+	bool broken;       /* the ring could not be walked; nothing is answered till a reset */
+	bool promisc;
+	bool allmulti;
+	bool mac_set;      /* MAC_ADDR_SET received */
+	uint8_t mac[6];
+	uint32_t uc_count; /* entries of the last MAC_TABLE_SET */
+	uint32_t mc_count;
+	uint8_t uc[VHOST_USER_CTRL_MAC_TABLE_MAX][6]; /* the first ones of each table */
+	uint8_t mc[VHOST_USER_CTRL_MAC_TABLE_MAX][6];
+	uint32_t vlans[VHOST_USER_CTRL_VLAN_WORDS]; /* bit vid set: filter admits vid */
+	uint16_t vlan_count;
+	uint16_t queue_pairs; /* VQ_PAIRS_SET; 1 after reset */
+	/* Counted since the frontend was created, across resets. */
+	uint64_t cmds_ok;
+	uint64_t cmds_err;   /* acked VIRTIO_NET_ERR */
+	uint64_t chains_bad; /* malformed chains (acked ERR, or returned without ack) */
+};
+
+static inline bool vhost_user_ctrl_vlan_isset(const struct vhost_user_ctrl_state *st,
+					      uint16_t vid)
+{
+	return vid < 4096 && ((st->vlans[vid / 32] >> (vid % 32)) & 1);
+}
+
+/** Copy the control queue's state. Returns 0, -EINVAL. */
+int vhost_user_ctrl_get_state(const struct vhost_user *vu, struct vhost_user_ctrl_state *out);
+
+/**
+ * Index of the control queue for the features the driver set, or
+ * -ENOTSUP when CTRL_VQ was not negotiated (or cfg.ctrl_queue is off).
+ */
+int vhost_user_ctrl_queue_index(const struct vhost_user *vu);
 
 /** "MQ", "REPLY_ACK", ... or NULL for an unnamed protocol feature bit (< 64). */
 const char *vhost_user_protocol_feature_name(unsigned int bit);

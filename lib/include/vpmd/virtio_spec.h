@@ -177,21 +177,37 @@ struct virtio_net_config {
 	uint32_t supported_hash_types;             /* le32 */
 } __attribute__((packed));
 
-/* Control virtqueue (5.1.6.5). */
+/*
+ * Control virtqueue (5.1.6.5). A command is { u8 class; u8 command;
+ * u8 data[]; } device-readable, then { u8 ack; } device-writable.
+ */
 #define VIRTIO_NET_OK 0u
 #define VIRTIO_NET_ERR 1u
 
 #define VIRTIO_NET_CTRL_RX 0u
-#define VIRTIO_NET_CTRL_RX_PROMISC 0u
+#define VIRTIO_NET_CTRL_RX_PROMISC 0u  /* data: u8 on/off (CTRL_RX) */
 #define VIRTIO_NET_CTRL_RX_ALLMULTI 1u
+#define VIRTIO_NET_CTRL_RX_ALLUNI 2u   /* 2-5: CTRL_RX_EXTRA */
+#define VIRTIO_NET_CTRL_RX_NOMULTI 3u
+#define VIRTIO_NET_CTRL_RX_NOUNI 4u
+#define VIRTIO_NET_CTRL_RX_NOBCAST 5u
 #define VIRTIO_NET_CTRL_MAC 1u
+/* data: le32 n, n unicast MACs, le32 m, m multicast MACs (CTRL_RX) */
 #define VIRTIO_NET_CTRL_MAC_TABLE_SET 0u
-#define VIRTIO_NET_CTRL_MAC_ADDR_SET 1u
+#define VIRTIO_NET_CTRL_MAC_ADDR_SET 1u /* data: 6-byte MAC (CTRL_MAC_ADDR) */
 #define VIRTIO_NET_CTRL_VLAN 2u
-#define VIRTIO_NET_CTRL_VLAN_ADD 0u
+#define VIRTIO_NET_CTRL_VLAN_ADD 0u /* data: le16 vid (CTRL_VLAN) */
 #define VIRTIO_NET_CTRL_VLAN_DEL 1u
+#define VIRTIO_NET_CTRL_ANNOUNCE 3u
+#define VIRTIO_NET_CTRL_ANNOUNCE_ACK 0u
 #define VIRTIO_NET_CTRL_MQ 4u
-#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0u
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0u /* data: le16 pairs (MQ) */
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN 1u
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX 0x8000u
+#define VIRTIO_NET_CTRL_GUEST_OFFLOADS 5u
+
+/* VLAN ids the VLAN class accepts (12 bits). */
+#define VIRTIO_NET_VLAN_ID_MAX 4095u
 
 _Static_assert(sizeof(struct vring_desc) == 16, "split descriptor is 16 bytes");
 _Static_assert(sizeof(struct vring_used_elem) == 8, "used element is 8 bytes");

@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control virtqueue of net_vpmd: promiscuous and all-multicast mode,
+ * the MAC address, VLAN filters and the number of queue pairs, sent as
+ * virtio-net commands (virtio 1.2, 5.1.6.5) with a bounded wait.
+ *
+ * With ctrl_vq=1 (the default) the vhost-user transport emulates the
+ * device side of the queue, as QEMU and virtio_user do, and offers
+ * CTRL_VQ, CTRL_RX, CTRL_VLAN, CTRL_MAC_ADDR and, with more than one
+ * queue pair, MQ. The queue is created at each device bring-up (its
+ * index is 2 * max pairs with MQ, else 2) in a memzone reserved at probe,
+ * so it lies in the memory table like every other ring.
+ *
+ * A device reset loses what the commands set, and a reconnect resets the
+ * device: so every bring-up replays the port's state as ethdev records it
+ * (promiscuous, allmulticast, MAC, VLAN filter table) and, with MQ, the
+ * queue pairs in use. An op called while the device is away (port stopped,
+ * backend gone) succeeds and is applied at the next bring-up.
+ *
+ * The link monitor (vpmd_link.c) brings the device down and up on the
+ * interrupt thread; the ops run on the application's. ctrl->lock keeps
+ * them apart.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+
+#include <ethdev_driver.h>
+#include <rte_malloc.h>
+#include <rte_memzone.h>
+
+#include <vpmd/virtio_net_ctrl.h>
+#include <vpmd/virtio_spec.h>
+
+#include "vpmd.h"
+#include "vpmd_logs.h"
+
+/* Ring size asked for: every command slot fits at once (3 descriptors each). */
+#define CTRL_RING_SIZE 64u
+/* No command waits longer than this. */
+#define CTRL_TIMEOUT_MS 1000u
+
+struct vpmd_ctrl {
+	pthread_mutex_t lock;
+	const struct rte_memzone *mz; /* the ring, then the command buffers */
+	size_t ring_bytes;
+	struct virtqueue *vq;         /* while the device is up with CTRL_VQ */
+	struct virtio_net_ctrl *cmds;
+	/* Totals over every bring-up (the client's own counters restart each time). */
+	struct virtio_net_ctrl_stats total;
+};
+
+static size_t align64(size_t n)
+{
+	return (n + 63) & ~(size_t)63;
+}
+
+int vpmd_ctrl_init(struct rte_eth_dev *dev)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	struct vq_config cfg = {
+		.layout = ad->args.packed_vq ? VQ_LAYOUT_PACKED : VQ_LAYOUT_SPLIT,
+		.size = CTRL_RING_SIZE,
+	};
+	char name[RTE_MEMZONE_NAMESIZE];
+	struct vpmd_ctrl *c;
+
+	c = rte_zmalloc("vpmd_ctrl", sizeof(*c), 0);
+	if (c == NULL)
+		return -ENOMEM;
+	pthread_mutex_init(&c->lock, NULL);
+	if (ad->args.ctrl_vq) {
+		/*
+		 * Reserved now, before the memory table is built at the first
+		 * dev_start: memory that appears later may not be in it.
+		 */
+		c->ring_bytes = align64(vq_ring_mem_size(&cfg));
+		snprintf(name, sizeof(name), "vpmd%u_ctrl", dev->data->port_id);
+		c->mz = rte_memzone_reserve_aligned(name, c->ring_bytes + virtio_net_ctrl_mem_size(),
+						    SOCKET_ID_ANY, 0,
+						    RTE_CACHE_LINE_SIZE);
+		if (c->mz == NULL) {
+			VPMD_INIT_LOG(ERR, "%s: no memory for the control queue", ad->name);
+			pthread_mutex_destroy(&c->lock);
+			rte_free(c);
+			return -ENOMEM;
+		}
+	}
+	ad->ctrl = c;
+	return 0;
+}
+
+void vpmd_ctrl_fini(struct rte_eth_dev *dev)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	struct vpmd_ctrl *c = ad->ctrl;
+
+	if (c == NULL)
+		return;
+	vpmd_ctrl_stop(dev);
+	rte_memzone_free(c->mz);
+	pthread_mutex_destroy(&c->lock);
+	rte_free(c);
+	ad->ctrl = NULL;
+}
+
+void vpmd_ctrl_lock(struct vpmd_adapter *ad)
+{
+	if (ad->ctrl != NULL)
+		pthread_mutex_lock(&ad->ctrl->lock);
+}
+
+void vpmd_ctrl_unlock(struct vpmd_adapter *ad)
+{
+	if (ad->ctrl != NULL)
+		pthread_mutex_unlock(&ad->ctrl->lock);
+}
+
+int vpmd_ctrl_start(struct rte_eth_dev *dev)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	struct vpmd_ctrl *c = ad->ctrl;
+	struct virtio_net_ctrl_config cc = { 0 };
+	struct vq_config cfg = {
+		.layout = virtio_dev_has_feature(&ad->vdev, VIRTIO_F_RING_PACKED) ? VQ_LAYOUT_PACKED
+										    : VQ_LAYOUT_SPLIT,
+		.size = CTRL_RING_SIZE,
+		.features = ad->vdev.negotiated,
+		.notify = virtio_dev_notify,
+		.notify_ctx = &ad->vdev,
+	};
+	uint16_t max = 0;
+	int rc;
+
+	if (c == NULL || c->mz == NULL || !virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_CTRL_VQ))
+		return 0;
+	rc = vhost_user_ctrl_queue_index(ad->vu);
+	if (rc < 0)
+		goto fail;
+	cfg.index = (uint16_t)rc;
+	rc = virtio_dev_queue_max(&ad->vdev, cfg.index, &max);
+	if (rc == 0 && max < VIRTIO_NET_CTRL_QUEUE_SIZE_MIN)
+		rc = -ENOTSUP;
+	if (rc < 0)
+		goto fail;
+	if (max < cfg.size)
+		cfg.size = cfg.layout == VQ_LAYOUT_SPLIT ? (uint16_t)rte_align32prevpow2(max) : max;
+
+	rc = vq_create(&cfg, c->mz->addr, (uint64_t)(uintptr_t)c->mz->addr, &c->vq);
+	if (rc < 0)
+		goto fail;
+	rc = virtio_dev_setup_queue(&ad->vdev, c->vq);
+	if (rc < 0)
+		goto fail;
+	cc.vq = c->vq;
+	cc.mem = (char *)c->mz->addr + c->ring_bytes;
+	cc.mem_dev_addr = (uint64_t)(uintptr_t)cc.mem;
+	rc = virtio_net_ctrl_create(&cc, &c->cmds);
+	if (rc < 0)
+		goto fail;
+	VPMD_INIT_LOG(INFO, "%s: control queue %u, %u entries", ad->name, cfg.index, cfg.size);
+	return 0;
+fail:
+	VPMD_DRV_LOG(ERR, ad->name, "control queue: %s", rte_strerror(-rc));
+	vpmd_ctrl_stop(dev);
+	return rc;
+}
+
+void vpmd_ctrl_stop(struct rte_eth_dev *dev)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	struct vpmd_ctrl *c = ad->ctrl;
+	const struct virtio_net_ctrl_stats *s;
+
+	if (c == NULL || c->vq == NULL)
+		return;
+	if (vhost_user_is_connected(ad->vu))
+		virtio_dev_teardown_queue(&ad->vdev, c->vq);
+	if (c->cmds != NULL) {
+		s = virtio_net_ctrl_get_stats(c->cmds);
+		c->total.ok += s->ok;
+		c->total.err += s->err;
+		c->total.timeout += s->timeout;
+		c->total.late += s->late;
+		c->total.refused += s->refused;
+	}
+	/* The device has let go of the queue: abandoned commands can go with it. */
+	virtio_net_ctrl_destroy(c->cmds);
+	c->cmds = NULL;
+	vq_destroy(c->vq);
+	c->vq = NULL;
+}
+
+/* What the emulated device recorded, at debug level: the integration test reads it. */
+static void log_state(const struct vpmd_adapter *ad)
+{
+	struct vhost_user_ctrl_state st;
+	char vlans[64];
+	size_t off = 0;
+	unsigned int v;
+
+	if (rte_log_can_log(vpmd_logtype_driver, RTE_LOG_DEBUG) == 0 ||
+	    vhost_user_ctrl_get_state(ad->vu, &st) < 0)
+		return;
+	vlans[0] = '\0';
+	for (v = 0; v <= VIRTIO_NET_VLAN_ID_MAX && off < sizeof(vlans) - 8; v++)
+		if (vhost_user_ctrl_vlan_isset(&st, (uint16_t)v))
+			off += (size_t)snprintf(vlans + off, sizeof(vlans) - off, "%s%u",
+						off ? "," : "", v);
+	VPMD_DRV_LOG(DEBUG, ad->name,
+		     "ctrl state: promisc=%d allmulti=%d mac=%02x:%02x:%02x:%02x:%02x:%02x "
+		     "vlans=[%s] pairs=%u ok=%" PRIu64 " err=%" PRIu64,
+		     st.promisc, st.allmulti, st.mac[0], st.mac[1], st.mac[2], st.mac[3], st.mac[4],
+		     st.mac[5], vlans, st.queue_pairs, st.cmds_ok, st.cmds_err);
+}
+
+/* One command, lock held. */
+static int send_locked(struct vpmd_adapter *ad, const char *what, uint8_t cls, uint8_t cmd,
+		       const void *data, uint32_t len)
+{
+	int rc;
+
+	rc = virtio_net_ctrl_send(ad->ctrl->cmds, cls, cmd, data, len, CTRL_TIMEOUT_MS);
+	if (rc == -ETIMEDOUT)
+		VPMD_DRV_LOG(ERR, ad->name, "control command %s: no answer within %u ms", what,
+			     CTRL_TIMEOUT_MS);
+	else if (rc == -EIO)
+		VPMD_DRV_LOG(ERR, ad->name, "control command %s: the device refused it", what);
+	else if (rc < 0)
+		VPMD_DRV_LOG(ERR, ad->name, "control command %s: %s", what, rte_strerror(-rc));
+	else
+		log_state(ad);
+	return rc;
+}
+
+/*
+ * Would the device have @bit? While it is up, the negotiated set says;
+ * while it is away, what we ask for (the transport offers all of ours).
+ */
+static bool ctrl_has(const struct vpmd_adapter *ad, unsigned int bit)
+{
+	if (ad->device_up)
+		return virtio_dev_has_feature(&ad->vdev, bit);
+	return (ad->features_supported >> bit) & 1;
+}
+
+/*
+ * Send if the device is up with its control queue; otherwise record
+ * nothing here: ethdev keeps the state and the next bring-up replays it.
+ */
+static int op_send(struct rte_eth_dev *dev, const char *what, uint8_t cls, uint8_t cmd,
+		   const void *data, uint32_t len)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	int rc = 0;
+
+	vpmd_ctrl_lock(ad);
+	if (ad->device_up && ad->ctrl->cmds != NULL)
+		rc = send_locked(ad, what, cls, cmd, data, len);
+	vpmd_ctrl_unlock(ad);
+	return rc;
+}
+
+static int rx_mode(struct rte_eth_dev *dev, const char *what, uint8_t cmd, uint8_t on)
+{
+	return op_send(dev, what, VIRTIO_NET_CTRL_RX, cmd, &on, sizeof(on));
+}
+
+int vpmd_promiscuous_enable(struct rte_eth_dev *dev)
+{
+	/* Without CTRL_RX the device delivers every frame: promiscuous already. */
+	if (!ctrl_has(vpmd_adapter_of(dev), VIRTIO_NET_F_CTRL_RX))
+		return 0;
+	return rx_mode(dev, "promiscuous on", VIRTIO_NET_CTRL_RX_PROMISC, 1);
+}
+
+int vpmd_promiscuous_disable(struct rte_eth_dev *dev)
+{
+	if (!ctrl_has(vpmd_adapter_of(dev), VIRTIO_NET_F_CTRL_RX))
+		return -ENOTSUP;
+	return rx_mode(dev, "promiscuous off", VIRTIO_NET_CTRL_RX_PROMISC, 0);
+}
+
+int vpmd_allmulticast_enable(struct rte_eth_dev *dev)
+{
+	if (!ctrl_has(vpmd_adapter_of(dev), VIRTIO_NET_F_CTRL_RX))
+		return 0;
+	return rx_mode(dev, "allmulticast on", VIRTIO_NET_CTRL_RX_ALLMULTI, 1);
+}
+
+int vpmd_allmulticast_disable(struct rte_eth_dev *dev)
+{
+	if (!ctrl_has(vpmd_adapter_of(dev), VIRTIO_NET_F_CTRL_RX))
+		return -ENOTSUP;
+	return rx_mode(dev, "allmulticast off", VIRTIO_NET_CTRL_RX_ALLMULTI, 0);
+}
+
+int vpmd_mac_addr_set(struct rte_eth_dev *dev, struct rte_ether_addr *addr)
+{
+	if (!ctrl_has(vpmd_adapter_of(dev), VIRTIO_NET_F_CTRL_MAC_ADDR))
+		return -ENOTSUP;
+	return op_send(dev, "MAC address", VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET,
+		       addr->addr_bytes, RTE_ETHER_ADDR_LEN);
+}
+
+int vpmd_vlan_filter_set(struct rte_eth_dev *dev, uint16_t vlan_id, int on)
+{
+	uint16_t le = rte_cpu_to_le_16(vlan_id);
+
+	if (!ctrl_has(vpmd_adapter_of(dev), VIRTIO_NET_F_CTRL_VLAN))
+		return -ENOTSUP;
+	if (vlan_id > VIRTIO_NET_VLAN_ID_MAX)
+		return -EINVAL;
+	return op_send(dev, on ? "VLAN add" : "VLAN del", VIRTIO_NET_CTRL_VLAN,
+		       on ? VIRTIO_NET_CTRL_VLAN_ADD : VIRTIO_NET_CTRL_VLAN_DEL, &le, sizeof(le));
+}
+
+/* Push the whole VLAN table ethdev keeps; lock held, device up. */
+static int replay_vlans(struct rte_eth_dev *dev)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	const struct rte_vlan_filter_conf *conf = &dev->data->vlan_filter_conf;
+	unsigned int vid;
+	uint16_t le;
+	int rc;
+
+	for (vid = 0; vid <= VIRTIO_NET_VLAN_ID_MAX; vid++) {
+		if (!((conf->ids[vid / 64] >> (vid % 64)) & 1))
+			continue;
+		le = rte_cpu_to_le_16((uint16_t)vid);
+		rc = send_locked(ad, "VLAN add", VIRTIO_NET_CTRL_VLAN, VIRTIO_NET_CTRL_VLAN_ADD, &le,
+				 sizeof(le));
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int vpmd_vlan_offload_set(struct rte_eth_dev *dev, int mask)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	uint64_t offloads = dev->data->dev_conf.rxmode.offloads;
+	int rc = 0;
+
+	/* Only the filter is ours; stripping and extension are not offered. */
+	if (mask & ~RTE_ETH_VLAN_FILTER_MASK)
+		return -ENOTSUP;
+	if (!(mask & RTE_ETH_VLAN_FILTER_MASK))
+		return 0;
+	if (!ctrl_has(ad, VIRTIO_NET_F_CTRL_VLAN))
+		return (offloads & RTE_ETH_RX_OFFLOAD_VLAN_FILTER) ? -ENOTSUP : 0;
+	/* Filter turned on: the device learns the table kept so far. */
+	vpmd_ctrl_lock(ad);
+	if ((offloads & RTE_ETH_RX_OFFLOAD_VLAN_FILTER) && ad->device_up && ad->ctrl->cmds != NULL)
+		rc = replay_vlans(dev);
+	vpmd_ctrl_unlock(ad);
+	return rc;
+}
+
+uint64_t vpmd_ctrl_rx_offload_capa(const struct rte_eth_dev *dev)
+{
+	return ctrl_has(vpmd_adapter_of(dev), VIRTIO_NET_F_CTRL_VLAN)
+		       ? RTE_ETH_RX_OFFLOAD_VLAN_FILTER
+		       : 0;
+}
+
+int vpmd_ctrl_replay(struct rte_eth_dev *dev)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	struct virtio_dev *vdev = &ad->vdev;
+	uint16_t pairs = dev->data->nb_rx_queues, le;
+	uint8_t on;
+	int rc;
+
+	if (ad->ctrl == NULL || ad->ctrl->cmds == NULL)
+		return 0;
+	/* 5.1.6.5.5: with MQ the device uses one pair until told more. */
+	if (virtio_dev_has_feature(vdev, VIRTIO_NET_F_MQ)) {
+		le = rte_cpu_to_le_16(pairs);
+		rc = send_locked(ad, "queue pairs", VIRTIO_NET_CTRL_MQ,
+				 VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &le, sizeof(le));
+		if (rc < 0)
+			return rc; /* queues beyond the first would stay silent */
+	}
+	/* The rest is best effort: the link still comes up, the log says what failed. */
+	if (virtio_dev_has_feature(vdev, VIRTIO_NET_F_CTRL_RX)) {
+		on = dev->data->promiscuous ? 1 : 0;
+		send_locked(ad, "promiscuous", VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, &on, 1);
+		on = dev->data->all_multicast ? 1 : 0;
+		send_locked(ad, "allmulticast", VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_ALLMULTI, &on,
+			    1);
+	}
+	if (virtio_dev_has_feature(vdev, VIRTIO_NET_F_CTRL_MAC_ADDR))
+		send_locked(ad, "MAC address", VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET,
+			    dev->data->mac_addrs[0].addr_bytes, RTE_ETHER_ADDR_LEN);
+	if (virtio_dev_has_feature(vdev, VIRTIO_NET_F_CTRL_VLAN) &&
+	    (dev->data->dev_conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_VLAN_FILTER))
+		replay_vlans(dev);
+	return 0;
+}
+
+void vpmd_ctrl_stats(const struct rte_eth_dev *dev, struct virtio_net_ctrl_stats *out)
+{
+	const struct vpmd_ctrl *c = vpmd_adapter_of(dev)->ctrl;
+	const struct virtio_net_ctrl_stats *s;
+
+	*out = (struct virtio_net_ctrl_stats){ 0 };
+	if (c == NULL)
+		return;
+	*out = c->total;
+	if (c->cmds != NULL) {
+		s = virtio_net_ctrl_get_stats(c->cmds);
+		out->ok += s->ok;
+		out->err += s->err;
+		out->timeout += s->timeout;
+		out->late += s->late;
+		out->refused += s->refused;
+	}
+}

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# The control queue through an unmodified testpmd: net_vpmd against
+# net_vhost, frames circulating. "set promisc 0 off/on", "set allmulti 0
+# on", "mac_addr set", "vlan set filter on" and "rx_vlan add 5 0" must
+# succeed promptly while traffic keeps flowing, and the state the emulated
+# device recorded (logged at debug level after each command, read from the
+# transport) must be what was asked. Then the backend is killed and
+# replaced: after the reconnect the same state must have been replayed.
+# Last, with ctrl_vq=0, promiscuous off is refused as before.
+#
+# Usage: ctrl.sh PMD_SO split|packed [QUEUE_PAIRS]. Exit 0 pass, 1 fail, 77 skip.
+set -uo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=../../scripts/lib/testpmd_pair.sh
+. "$top/scripts/lib/testpmd_pair.sh"
+
+pmd_so=$1
+layout=$2
+queues=${3:-1}
+mac=02:00:00:00:00:42
+
+say() { printf 'ctrl(%s,%sq): %s\n' "$layout" "$queues" "$*"; }
+command -v dpdk-testpmd >/dev/null || { say "SKIP: dpdk-testpmd not installed (package dpdk-dev)"; exit 77; }
+[ -f "$pmd_so" ] || { say "FAIL: $pmd_so not built"; exit 1; }
+
+dir=$(mktemp -d /tmp/vpmd-ctrl.XXXXXX)
+pair_init "$dir" "$pmd_so" "$layout" client "$queues"
+trap 'pair_cleanup; rm -rf "$dir"' EXIT
+PAIR_LOG_LEVEL="pmd.net.vpmd.*:debug"
+
+fail() {
+	say "FAIL: $*"
+	echo "--- frontend log"; grep -v "cache_count\[" "$dir/front.log" | tail -60
+	echo "--- backend log"; tail -20 "$dir/back.log" 2>/dev/null
+	exit 1
+}
+
+# wait_for PATTERN FILE SECONDS
+wait_for() {
+	local i
+	for i in $(seq $(($3 * 10))); do grep -q -- "$1" "$2" && return 0; sleep 0.1; done
+	return 1
+}
+
+last_rx() { awk '/^ +RX-packets: +[0-9]+ +RX-missed/ { v = $2 } END { print v + 0 }' "$dir/front.log"; }
+# The last state line the driver logged after a command.
+last_state() { grep "ctrl state:" "$dir/front.log" | tail -1; }
+
+pair_start
+pair_wait_forwarding || fail "the backend did not start forwarding"
+# Its index is 2 * max pairs with MQ: net_vhost answers GET_QUEUE_NUM with 128, whatever queues=.
+wait_for "control queue [0-9]" "$dir/front.log" 5 || fail "no control queue was set up"
+pair_send "start tx_first"
+sleep 1
+
+t0=$(date +%s%N)
+pair_send "set promisc 0 off"
+wait_for "promisc=0 allmulti=0" "$dir/front.log" 2 || fail "promiscuous off not applied"
+pair_send "set promisc 0 on"
+pair_send "set allmulti 0 on"
+pair_send "mac_addr set 0 $mac"
+pair_send "vlan set filter on 0"
+pair_send "rx_vlan add 5 0"
+want="promisc=1 allmulti=1 mac=$mac vlans=\[5\] pairs=$queues"
+wait_for "$want" "$dir/front.log" 2 || fail "state not as asked: $(last_state)"
+ms=$((($(date +%s%N) - t0) / 1000000))
+say "six commands applied in ${ms} ms: $(last_state | sed 's/.*ctrl state: //')"
+[ "$ms" -lt 3000 ] || fail "the commands took ${ms} ms"
+grep -q "control command" "$dir/front.log" && fail "a control command failed"
+# testpmd says "Error during ..." or "... failed" when an op returns an error.
+grep -v "cache_count" "$dir/front.log" | grep -iE "promisc|multicast|mac|vlan" | grep -qiE "failed|error" &&
+	fail "testpmd reports a failed command"
+
+# Traffic keeps flowing through all that.
+pair_send "show port stats 0"
+sleep 0.5
+rx1=$(last_rx)
+sleep 1
+pair_send "show port stats 0"
+sleep 0.5
+rx2=$(last_rx)
+say "rx $rx1 then $rx2"
+[ "$rx2" -gt "$((rx1 + 10000))" ] || fail "forwarding stopped: rx $rx1 then $rx2"
+
+# A reconnect resets the device: the state must come back by itself.
+lines=$(wc -l <"$dir/front.log")
+pair_kill_backend
+wait_for "went away: link down" "$dir/front.log" 5 || fail "the backend's death was not noticed"
+pair_start_backend
+wait_for "is back: link up" "$dir/front.log" 10 || fail "no reconnect to the new backend"
+sleep 0.5
+tail -n +"$lines" "$dir/front.log" | grep "ctrl state:" | tail -1 | grep -q -- "$want" ||
+	fail "state not replayed after the reconnect: $(last_state)"
+say "replayed after reconnect: $(last_state | sed 's/.*ctrl state: //')"
+pair_wait_forwarding || fail "the new backend did not start forwarding"
+pair_send "stop"
+pair_send "clear port stats 0"
+pair_send "start tx_first"
+sleep 1
+pair_send "show port stats 0"
+sleep 0.5
+rx3=$(last_rx)
+[ "$rx3" -gt 10000 ] || fail "traffic did not resume after the reconnect: rx $rx3"
+pair_send "set promisc 0 off"
+wait_for "promisc=0 allmulti=1 mac=$mac" "$dir/front.log" 2 || fail "command after reconnect: $(last_state)"
+
+# dev_reset: back to the probed port (its own MAC again), then a start
+# with what ethdev kept (rx modes, VLAN table) replayed, and traffic.
+pair_send "stop"
+pair_send "port stop 0"
+pair_send "port reset 0"
+wait_for "reset to its probed state" "$dir/front.log" 5 || fail "port reset did not reach the driver"
+lines=$(wc -l <"$dir/front.log")
+pair_send "port start 0"
+wait_for "is back: link up\|split rings\|packed rings" <(tail -n +"$lines" "$dir/front.log") 5 || true
+sleep 1
+after=$(tail -n +"$lines" "$dir/front.log" | grep "ctrl state:" | tail -1)
+echo "$after" | grep -q "promisc=0 allmulti=1 mac=.*vlans=\[5\]" ||
+	fail "state after reset and start: ${after:-none}"
+echo "$after" | grep -q "mac=$mac" && fail "the MAC set before the reset survived it"
+pair_send "clear port stats 0"
+pair_send "start tx_first"
+sleep 1
+pair_send "show port stats 0"
+sleep 0.5
+rx4=$(last_rx)
+[ "$rx4" -gt 10000 ] || fail "no traffic after port reset: rx $rx4"
+say "after port reset and start: rx $rx4, $(echo "$after" | sed 's/.*ctrl state: //')"
+pair_send "stop"
+pair_quit || fail "testpmd exited with $?"
+pair_cleanup
+
+# Without a control queue: promiscuous off is refused, on is accepted, as before.
+dir2=$dir/noctrl
+mkdir "$dir2"
+pair_init "$dir2" "$pmd_so" "$layout" client "$queues"
+PAIR_VDEV+=",ctrl_vq=0"
+pair_start
+pair_wait_forwarding || fail "(ctrl_vq=0) the backend did not start forwarding"
+pair_send "set promisc 0 off"
+pair_send "set promisc 0 on"
+pair_send "show port info 0"
+sleep 1
+pair_quit || fail "(ctrl_vq=0) testpmd exited with $?"
+grep -q "control queue" "$dir2/front.log" && fail "(ctrl_vq=0) a control queue was set up"
+grep -q "Error during disabling promiscuous mode for port 0: Operation not supported" \
+	"$dir2/front.log" || { dir=$dir2; fail "(ctrl_vq=0) promiscuous off was not refused"; }
+say "ctrl_vq=0: promiscuous off refused as before"
+say "PASS"
