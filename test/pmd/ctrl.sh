@@ -74,6 +74,15 @@ grep -q "control command" "$dir/front.log" && fail "a control command failed"
 grep -v "cache_count" "$dir/front.log" | grep -iE "promisc|multicast|mac|vlan" | grep -qiE "failed|error" &&
 	fail "testpmd reports a failed command"
 
+# The commands are counted: at least the six above acked, none failed.
+pair_send "show port xstats 0"
+sleep 0.5
+ok=$(grep -E "^ *ctrl_commands_ok:" "$dir/front.log" | tail -1 | awk '{print $2}')
+bad=$(grep -E "^ *ctrl_commands_(err|timeout):" "$dir/front.log" | tail -2 | awk '{s += $2} END {print s + 0}')
+[ -n "$ok" ] && [ "$ok" -ge 6 ] || fail "xstat ctrl_commands_ok is '${ok}', want at least 6"
+[ "$bad" -eq 0 ] || fail "ctrl_commands_err + ctrl_commands_timeout is $bad"
+say "xstats: ctrl_commands_ok $ok"
+
 # Traffic keeps flowing through all that.
 pair_send "show port stats 0"
 sleep 0.5

@@ -402,12 +402,15 @@ int vpmd_ctrl_replay(struct rte_eth_dev *dev)
 
 void vpmd_ctrl_stats(const struct rte_eth_dev *dev, struct virtio_net_ctrl_stats *out)
 {
-	const struct vpmd_ctrl *c = vpmd_adapter_of(dev)->ctrl;
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	const struct vpmd_ctrl *c = ad->ctrl;
 	const struct virtio_net_ctrl_stats *s;
 
 	*out = (struct virtio_net_ctrl_stats){ 0 };
 	if (c == NULL)
 		return;
+	/* The link monitor may be recreating the queue on its own thread. */
+	vpmd_ctrl_lock(ad);
 	*out = c->total;
 	if (c->cmds != NULL) {
 		s = virtio_net_ctrl_get_stats(c->cmds);
@@ -417,4 +420,5 @@ void vpmd_ctrl_stats(const struct rte_eth_dev *dev, struct virtio_net_ctrl_stats
 		out->late += s->late;
 		out->refused += s->refused;
 	}
+	vpmd_ctrl_unlock(ad);
 }

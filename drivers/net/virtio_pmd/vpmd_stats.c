@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <vpmd/virtio_net_ctrl.h>
+
 #include "vpmd.h"
 
 struct xstat_def {
@@ -42,13 +44,25 @@ static const struct xstat_def ring_xstats[] = {
 };
 #undef VSTAT
 
+/* The port's control queue: commands by outcome. */
+#define CSTAT(n, f) { n, offsetof(struct virtio_net_ctrl_stats, f) }
+static const struct xstat_def ctrl_xstats[] = {
+	CSTAT("ctrl_commands_ok", ok),
+	CSTAT("ctrl_commands_err", err),
+	CSTAT("ctrl_commands_timeout", timeout),
+	CSTAT("ctrl_commands_late", late),
+	CSTAT("ctrl_commands_refused", refused),
+};
+#undef CSTAT
+
+#define N_CTRL RTE_DIM(ctrl_xstats)
 #define N_QUEUE RTE_DIM(queue_xstats)
 #define N_RING RTE_DIM(ring_xstats)
 #define PER_QUEUE (N_QUEUE + N_RING + VQ_REFUSE_MAX)
 
 static unsigned int xstats_count(const struct rte_eth_dev *dev)
 {
-	return (dev->data->nb_rx_queues + dev->data->nb_tx_queues) * PER_QUEUE;
+	return N_CTRL + (dev->data->nb_rx_queues + dev->data->nb_tx_queues) * PER_QUEUE;
 }
 
 static uint64_t u64_at(const void *base, size_t offset)
@@ -94,8 +108,19 @@ static void queue_entries(const char *kind, uint16_t q, const struct vpmd_queue_
 static void all_entries(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
 			struct rte_eth_xstat *values)
 {
+	struct virtio_net_ctrl_stats cs;
 	unsigned int first = 0;
 	uint16_t q;
+
+	vpmd_ctrl_stats(dev, &cs);
+	for (; first < N_CTRL; first++) {
+		if (names)
+			snprintf(names[first].name, sizeof(names[first].name), "%s",
+				 ctrl_xstats[first].name);
+		if (values)
+			values[first] = (struct rte_eth_xstat){
+				first, u64_at(&cs, ctrl_xstats[first].offset) };
+	}
 
 	for (q = 0; q < dev->data->nb_rx_queues; q++, first += PER_QUEUE) {
 		const struct vpmd_rxq *rxq = dev->data->rx_queues[q];
