@@ -13,6 +13,7 @@
 #include <vpmd/virtio_spec.h>
 
 #include "vpmd.h"
+#include "vpmd_trace.h"
 
 static inline struct virtio_net_hdr *rx_hdr(struct rte_mbuf *m)
 {
@@ -48,6 +49,7 @@ int vpmd_rx_refill(struct vpmd_rxq *rxq)
 publish:
 	/* What was added reaches the device even when the ring refused more. */
 	vq_publish(rxq->vq);
+	VPMD_TRACE_REFILL(rxq->vq, rxq->port_id, added);
 	return added;
 }
 
@@ -110,9 +112,11 @@ uint16_t vpmd_recv_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	void *cookie;
 	uint32_t len;
 	int rc;
+	struct vpmd_trace_used tr;
 
 	if (!vpmd_burst_enter(&rxq->in_burst, rxq->running))
 		return 0;
+	VPMD_TRACE_USED_BEGIN(&tr, rxq->vq);
 	while (nb_rx < nb_pkts) {
 		struct rte_mbuf *m;
 		uint16_t num_buffers = 1;
@@ -163,11 +167,12 @@ uint16_t vpmd_recv_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		bytes += m->pkt_len;
 	}
 
+	VPMD_TRACE_USED_END(&tr, rxq->vq, rxq->port_id);
 	rxq->stats.packets += nb_rx;
 	rxq->stats.bytes += bytes;
 	if (vq_num_free(rxq->vq) >= VPMD_RX_REFILL_BATCH || nb_rx == 0) {
 		if (vpmd_rx_refill(rxq) > 0)
-			vq_kick(rxq->vq);
+			VPMD_KICK(rxq->vq, rxq->port_id);
 	}
 	vpmd_burst_exit(&rxq->in_burst);
 	return nb_rx;

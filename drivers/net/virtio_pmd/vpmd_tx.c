@@ -15,6 +15,7 @@
 #include <vpmd/virtio_spec.h>
 
 #include "vpmd.h"
+#include "vpmd_trace.h"
 
 #define RECLAIM_BATCH 64
 
@@ -25,7 +26,9 @@ void vpmd_tx_reclaim(struct vpmd_txq *txq)
 	void *cookie;
 	uint32_t len;
 	int rc;
+	struct vpmd_trace_used tr;
 
+	VPMD_TRACE_USED_BEGIN(&tr, txq->vq);
 	while ((rc = vq_get_used(txq->vq, &cookie, &len)) != 0) {
 		if (rc == -ENOTRECOVERABLE)
 			break;
@@ -40,6 +43,7 @@ void vpmd_tx_reclaim(struct vpmd_txq *txq)
 	}
 	if (n > 0)
 		rte_pktmbuf_free_bulk(done, n);
+	VPMD_TRACE_USED_END(&tr, txq->vq, txq->port_id);
 }
 
 /* The header can go in @m's own headroom: it is ours alone to write. */
@@ -173,7 +177,7 @@ uint16_t vpmd_xmit_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	}
 
 	if (nb_tx > dropped)
-		vq_kick(txq->vq);
+		VPMD_KICK(txq->vq, txq->port_id);
 	txq->stats.packets += nb_tx - dropped;
 	txq->stats.bytes += bytes;
 	vpmd_burst_exit(&txq->in_burst);
