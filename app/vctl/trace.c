@@ -199,12 +199,12 @@ static int parse_options(struct trace_ctx *ctx, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	int c, idx = 0;
 	long v;
-	int c;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+jvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+jvh", opts, &idx)) != -1) {
 		switch (c) {
 		case OPT_PID:
 			if (parse_uint(optarg, INT32_MAX, &v) != 0 || v == 0)
@@ -260,7 +260,7 @@ static int parse_options(struct trace_ctx *ctx, int argc, char **argv)
 	}
 	return 0;
 bad_value:
-	trace_err(ctx, "invalid value '%s' for %s", optarg, argv[optind - 1]);
+	trace_err(ctx, "invalid value '%s' for --%s", optarg, opts[idx].name);
 	return EXIT_USAGE;
 }
 
