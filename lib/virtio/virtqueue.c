@@ -202,6 +202,7 @@ int vq_notify(struct virtqueue *vq)
 	if (vq->broken)
 		return -ENOTRECOVERABLE;
 	vq->stats.kicks++;
+	vq->notify_mark = vq->kick_mark;
 	if (vq->notify == NULL)
 		return 0;
 	return vq->notify(vq->notify_ctx, vq->index);
@@ -213,6 +214,12 @@ bool vq_kick(struct virtqueue *vq)
 		return false;
 	vq_notify(vq);
 	return true;
+}
+
+void vq_get_kick_info(const struct virtqueue *vq, struct vq_kick_info *info)
+{
+	info->descs_decided = vq->kick_decided;
+	info->descs_since_notify = (uint32_t)(vq->kick_mark - vq->notify_mark);
 }
 
 int vq_get_used(struct virtqueue *vq, void **cookie, uint32_t *len)

@@ -121,6 +121,10 @@ struct virtqueue {
 	void *notify_ctx;
 
 	struct vq_stats stats;
+	/* stats.descs_added at the last kick decision and at the last notification. */
+	uint64_t kick_mark;
+	uint64_t notify_mark;
+	uint32_t kick_decided; /* descriptors the last decision published */
 
 	union {
 		struct vq_split split;
@@ -149,6 +153,16 @@ static inline void vq_mark_broken(struct virtqueue *vq, enum vq_refuse_reason re
 {
 	vq_refuse(vq, reason);
 	vq->broken = true;
+}
+
+/*
+ * A kick decision found something new to publish: remember what it
+ * covered (vq_get_kick_info), before deciding whether to notify.
+ */
+static inline void vq_kick_decided(struct virtqueue *vq)
+{
+	vq->kick_decided = (uint32_t)(vq->stats.descs_added - vq->kick_mark);
+	vq->kick_mark = vq->stats.descs_added;
 }
 
 /*

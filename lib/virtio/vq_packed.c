@@ -231,6 +231,7 @@ bool vq_packed_kick_prepare(struct virtqueue *vq)
 	if (added == 0)
 		return false; /* nothing new: nothing to tell */
 	p->descs_since_kick = 0;
+	vq_kick_decided(vq);
 
 	/*
 	 * 2.8.21.3.1: the descriptor stores must be seen before we read the

@@ -200,6 +200,7 @@ bool vq_split_kick_prepare(struct virtqueue *vq)
 	if (new_idx == old_idx)
 		return false; /* nothing new: nothing to tell */
 	s->kick_old_idx = new_idx;
+	vq_kick_decided(vq);
 
 	/*
 	 * 2.7.13.4.1: "The driver MUST perform a suitable memory barrier before

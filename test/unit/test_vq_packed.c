@@ -1239,6 +1239,38 @@ static void test_kick_disable_counts(void **state)
 	assert_int_equal(fx->notify_calls, 1);
 }
 
+static void expect_kick_info(struct fx *fx, uint32_t decided, uint32_t since_notify)
+{
+	struct vq_kick_info ki;
+
+	vq_get_kick_info(fx->vq, &ki);
+	assert_int_equal(ki.descs_decided, decided);
+	assert_int_equal(ki.descs_since_notify, since_notify);
+}
+
+/* What each decision covered, in descriptors, as the kick probes report it. */
+static void test_kick_info(void **state)
+{
+	struct fx *fx = *state;
+
+	model_packed_set_device_event(&fx->model, VRING_PACKED_EVENT_FLAG_DISABLE, 0);
+	add_ok(fx, 1, 0);
+	kick_expect(fx, false);
+	expect_kick_info(fx, 1, 1);
+	add_ok(fx, 1, 1);
+	kick_expect(fx, false);
+	expect_kick_info(fx, 2, 3);
+	settle(fx);
+
+	model_packed_set_device_event(&fx->model, VRING_PACKED_EVENT_FLAG_ENABLE, 0);
+	add_ok(fx, 0, 1);
+	assert_true(vq_kick_prepare(fx->vq));
+	expect_kick_info(fx, 1, 4);
+	assert_int_equal(vq_notify(fx->vq), 0);
+	expect_kick_info(fx, 1, 0);
+	settle(fx);
+}
+
 static void test_kick_toggle_counts(void **state)
 {
 	struct fx *fx = *state;
@@ -2211,6 +2243,7 @@ int main(void)
 	    T(test_kick_enable_counts, p4),
 	    T(test_kick_disable_counts, p4),
 	    T(test_kick_toggle_counts, p4),
+	    T(test_kick_info, p4),
 	    T(test_kick_event_idx_sequence, p4_ev),
 	    T(test_kick_event_idx_chains_across_wrap, p5_ev),
 	    T(test_kick_prepare_then_notify, p4),

@@ -1155,6 +1155,53 @@ static void test_kick_no_event_idx(void **state)
 	settle(f);
 }
 
+static void expect_kick_info(struct fix *f, uint32_t decided, uint32_t since_notify)
+{
+	struct vq_kick_info ki;
+
+	vq_get_kick_info(f->vq, &ki);
+	assert_int_equal(ki.descs_decided, decided);
+	assert_int_equal(ki.descs_since_notify, since_notify);
+}
+
+/* What each decision covered, in descriptors, as the kick probes report it. */
+static void test_kick_info(void **state)
+{
+	struct fix *f = *state;
+
+	expect_kick_info(f, 0, 0);
+	assert_int_equal(add_chain(f, 0, 0, 2, COOKIE(1), 0), 0);
+	assert_true(vq_kick_prepare(f->vq));
+	expect_kick_info(f, 2, 2);
+	assert_int_equal(vq_notify(f->vq), 0);
+	expect_kick_info(f, 2, 0);
+	settle(f);
+
+	/* Suppressed decisions add up until a notification is sent. */
+	model_split_set_no_notify(&f->m, true);
+	assert_int_equal(add_chain(f, 0, 1, 0, COOKIE(2), 0), 0);
+	assert_false(vq_kick_prepare(f->vq));
+	expect_kick_info(f, 1, 1);
+	assert_int_equal(add_chain(f, 0, 1, 2, COOKIE(3), 0), 0);
+	assert_false(vq_kick_prepare(f->vq));
+	expect_kick_info(f, 3, 4);
+	/* Nothing new: no decision, nothing changes. */
+	assert_false(vq_kick_prepare(f->vq));
+	expect_kick_info(f, 3, 4);
+	settle(f);
+
+	model_split_set_no_notify(&f->m, false);
+	add_n(f, 1);
+	assert_true(vq_kick_prepare(f->vq));
+	expect_kick_info(f, 1, 5);
+	assert_false(vq_kick(f->vq)); /* already decided: nothing new */
+	assert_int_equal(vq_notify(f->vq), 0);
+	add_n(f, 2);
+	assert_true(vq_kick(f->vq));
+	expect_kick_info(f, 2, 0);
+	settle(f);
+}
+
 static void test_kick_event_idx(void **state)
 {
 	struct fix *f = *state;
@@ -1938,6 +1985,7 @@ int main(void)
 		T(test_laps_s8_event_indirect_fifo, setup_s8_event_indirect),
 		T(test_laps_s8_in_order_batches, setup_s8_in_order),
 		T(test_kick_no_event_idx, setup_s8),
+		T(test_kick_info, setup_s8),
 		T(test_kick_event_idx, setup_s8_event),
 		T(test_kick_event_idx_wrap, setup_s8_event),
 		T(test_cb_no_event_idx, setup_s8),

@@ -14,6 +14,7 @@
 
 #include "vpmd.h"
 #include "vpmd_offload.h"
+#include "vpmd_trace.h"
 
 static inline struct virtio_net_hdr *rx_hdr(struct rte_mbuf *m)
 {
@@ -52,6 +53,7 @@ int vpmd_rx_refill(struct vpmd_rxq *rxq)
 	}
 	/* What was added reaches the device even when the ring refused more. */
 	vq_publish(rxq->vq);
+	VPMD_TRACE_REFILL(rxq->vq, rxq->port_id, added);
 	return added;
 }
 
@@ -97,9 +99,11 @@ uint16_t vpmd_recv_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	uint32_t lens[VPMD_RX_BURST_MAX];
 	uint16_t nb_rx = 0, n, i;
 	uint64_t bytes = 0;
+	struct vpmd_trace_used tr;
 
 	if (!vpmd_burst_enter(&rxq->in_burst, rxq->running))
 		return 0;
+	VPMD_TRACE_USED_BEGIN(&tr, rxq->vq);
 	/* Never more buffers than packets asked for: each gives at most one. */
 	n = vq_get_used_bulk(rxq->vq, cookies, lens, RTE_MIN(nb_pkts, VPMD_RX_BURST_MAX));
 	for (i = 0; i < n; i++) {
@@ -158,11 +162,12 @@ uint16_t vpmd_recv_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	if (unlikely(rxq->partial_head != NULL && vq_is_broken(rxq->vq)))
 		rx_merge_abort(rxq);
 
+	VPMD_TRACE_USED_END(&tr, rxq->vq, rxq->port_id);
 	rxq->stats.packets += nb_rx;
 	rxq->stats.bytes += bytes;
 	if (vq_num_free(rxq->vq) >= VPMD_RX_REFILL_BATCH || nb_rx == 0) {
 		if (vpmd_rx_refill(rxq) > 0)
-			vq_kick(rxq->vq);
+			VPMD_KICK(rxq->vq, rxq->port_id);
 	}
 	vpmd_burst_exit(&rxq->in_burst);
 	return nb_rx;

@@ -16,6 +16,7 @@
 
 #include "vpmd.h"
 #include "vpmd_offload.h"
+#include "vpmd_trace.h"
 
 #define RECLAIM_BATCH 64
 #define TX_RUN_MAX 64 /* packets one bulk add takes */
@@ -25,13 +26,16 @@ void vpmd_tx_reclaim(struct vpmd_txq *txq)
 	void *done[RECLAIM_BATCH];
 	uint32_t lens[RECLAIM_BATCH];
 	uint16_t n;
+	struct vpmd_trace_used tr;
 
+	VPMD_TRACE_USED_BEGIN(&tr, txq->vq);
 	/* A refused length still gives the mbuf back: it is freed all the same. */
 	while ((n = vq_get_used_bulk(txq->vq, done, lens, RECLAIM_BATCH)) > 0) {
 		rte_pktmbuf_free_bulk((struct rte_mbuf **)done, n);
 		if (n < RECLAIM_BATCH)
 			break;
 	}
+	VPMD_TRACE_USED_END(&tr, txq->vq, txq->port_id);
 }
 
 /* The header can go in @m's own headroom: it is ours alone to write. */
@@ -244,7 +248,7 @@ uint16_t vpmd_xmit_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	}
 
 	if (nb_tx > dropped)
-		vq_kick(txq->vq);
+		VPMD_KICK(txq->vq, txq->port_id);
 	txq->stats.packets += nb_tx - dropped;
 	txq->stats.bytes += bytes;
 	vpmd_burst_exit(&txq->in_burst);
