@@ -435,6 +435,16 @@ static void process_split(struct vhost_user *vu)
 	}
 	/* 2.7.8.2: the used entries are visible before idx moves past them. */
 	__atomic_store_n(&used->idx, htole16(c->used_idx), __ATOMIC_RELEASE);
+	/*
+	 * 2.7.10: with EVENT_IDX the driver notifies only when its index
+	 * passes avail_event. We process at each notification, so ask for
+	 * the next one: the entry after the last we took.
+	 */
+	if (has(c, VIRTIO_RING_F_EVENT_IDX)) {
+		uint16_t *avail_event = (uint16_t *)(void *)&used->ring[c->size];
+
+		__atomic_store_n(avail_event, htole16(c->last_avail), __ATOMIC_RELEASE);
+	}
 }
 
 static void advance(uint16_t size, uint16_t *slot, bool *wrap, uint16_t by)

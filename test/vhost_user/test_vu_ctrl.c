@@ -814,6 +814,29 @@ static void test_packed_endless(void **state)
 	assert_false(packed_used(fx, 0).any);
 }
 
+/*
+ * With EVENT_IDX the driver notifies only when its index passes the
+ * device's avail_event: the frontend's device must keep asking for the
+ * next entry, or every command after the first waits out its timeout.
+ */
+static void test_event_idx(void **state)
+{
+	struct fx *fx = *state;
+	struct vhost_user_ctrl_state st;
+
+	fx->fb.features |= BIT(VIRTIO_RING_F_EVENT_IDX);
+	bring_up(fx, ALL_CTRL | NET(MQ) | BIT(VIRTIO_RING_F_EVENT_IDX));
+	ctrl_up(fx);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(virtio_net_ctrl_rx_mode(fx->ctrl, VIRTIO_NET_CTRL_RX_ALLMULTI,
+							 i % 2 == 0, TIMEOUT_MS),
+				 0);
+	get_state(fx, &st);
+	assert_false(st.allmulti);
+	assert_int_equal(virtio_net_ctrl_get_stats(fx->ctrl)->ok, 10);
+	assert_int_equal(virtio_net_ctrl_get_stats(fx->ctrl)->timeout, 0);
+}
+
 #define T(fn, layout) cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, (void *)&layout)
 
 int main(void)
@@ -824,6 +847,8 @@ int main(void)
 		T(test_disabled_hides_bits, split_layout),
 		T(test_commands, split_layout),
 		T(test_commands, packed_layout),
+		T(test_event_idx, split_layout),
+		T(test_event_idx, packed_layout),
 		T(test_not_negotiated, split_layout),
 		T(test_mq_pairs, split_layout),
 		T(test_mq_pairs, packed_layout),
