@@ -144,6 +144,7 @@ static int vpmd_dev_close(struct rte_eth_dev *dev)
 
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return 0;
+	vpmd_telemetry_close(ad);
 	vpmd_dev_stop(dev);
 	for (q = 0; q < dev->data->nb_rx_queues; q++)
 		vpmd_rx_queue_release(dev, q);
