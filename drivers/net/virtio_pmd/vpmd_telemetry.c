@@ -181,12 +181,23 @@ static const char *layout_of(const struct vpmd_adapter *ad)
 	return ad->args.packed_vq ? "packed" : "split";
 }
 
-static json_t *link_json(uint16_t port)
+/*
+ * The link as last recorded, read in one atomic load. Not
+ * rte_eth_link_get_nowait(): without LSC interrupts it calls link_update,
+ * which records the link and may raise an LSC event, from this thread.
+ */
+static struct rte_eth_link link_of(const struct rte_eth_dev *dev)
 {
 	struct rte_eth_link link;
 
-	if (rte_eth_link_get_nowait(port, &link) != 0)
-		return json_null();
+	rte_eth_linkstatus_get(dev, &link);
+	return link;
+}
+
+static json_t *link_json(const struct rte_eth_dev *dev)
+{
+	struct rte_eth_link link = link_of(dev);
+
 	return json_pack("{s:s, s:I, s:s, s:s}", "status",
 			 link.link_status == RTE_ETH_LINK_UP ? "up" : "down", "speed",
 			 (json_int_t)link.link_speed, "duplex",
@@ -209,10 +220,8 @@ static int reply(struct rte_tel_data *d, json_t *obj)
 static json_t *port_summary(const struct reader *r)
 {
 	const struct vpmd_adapter *ad = r->ad;
-	struct rte_eth_link link;
+	struct rte_eth_link link = link_of(r->dev);
 
-	if (rte_eth_link_get_nowait(r->port, &link) != 0)
-		link.link_status = RTE_ETH_LINK_DOWN;
 	return json_pack("{s:s, s:b, s:b, s:s, s:s, s:s, s:s, s:i}",
 			 "name", ad->name,
 			 "started", reader_queues(r),
@@ -284,7 +293,7 @@ static int cmd_status(const char *cmd, const char *params, struct rte_tel_data *
 			"running", reader_rings(&r),
 			"reconnects", (json_int_t)__atomic_load_n(&ad->reconnects, __ATOMIC_RELAXED),
 			"layout", layout_of(ad),
-			"link", link_json(r.port),
+			"link", link_json(r.dev),
 			"mtu", r.dev->data->mtu,
 			"mac", mac,
 			"rx_queues", r.dev->data->nb_rx_queues,
@@ -437,6 +446,8 @@ static int cmd_queue(const char *cmd, const char *params, struct rte_tel_data *d
 		obj = json_copy(extra);
 		if (page == NULL || obj == NULL || json_object_update(obj, page) < 0) {
 			json_decref(page);
+			json_decref(obj);
+			obj = NULL;
 			break;
 		}
 		json_decref(page);
