@@ -169,9 +169,10 @@ static int run(struct vctl_ctx *ctx, int argc, char **argv)
 	if (rc < 0)
 		return rc;
 	if (!jint(v, "running")) {
+		rc = vctl_fail(ctx, -EAGAIN, "port %u %s queue %u: the rings are down (port %s); try again once it runs",
+			       port, dir, queue, jint(v, "started") ? "started, backend away" : "stopped");
 		json_decref(v);
-		return vctl_fail(ctx, -EAGAIN, "port %u %s queue %u: the rings are down (port %s); try again once it runs",
-				 port, dir, queue, jint(v, "started") ? "started, backend away" : "stopped");
+		return rc;
 	}
 	size = (uint32_t)jint(v, "size");
 	if (start >= size && !(count == 0 && !to_end)) {
