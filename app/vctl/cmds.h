@@ -1,15 +1,25 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The commands, one file each (cmd_NAME.c), listed in commands.c. */
+/*
+ * The commands, in the order help lists them: X(name) is the command
+ * vctl_cmd_<name>, a struct vctl_cmd defined in cmd_<name>.c. A new
+ * command is one X() here and its definition (vctl trace: in bpf/,
+ * issue 5, linked into vctl).
+ */
 #ifndef VCTL_CMDS_H
 #define VCTL_CMDS_H
 
 #include "vctl.h"
 
-extern const struct vctl_cmd vctl_cmd_list;
-extern const struct vctl_cmd vctl_cmd_status;
-extern const struct vctl_cmd vctl_cmd_features;
-extern const struct vctl_cmd vctl_cmd_ring;
-extern const struct vctl_cmd vctl_cmd_stats;
-extern const struct vctl_cmd vctl_cmd_help;
+#define VCTL_COMMANDS(X) \
+	X(list)          \
+	X(status)        \
+	X(features)      \
+	X(ring)          \
+	X(stats)         \
+	X(help)
+
+#define VCTL_CMD_DECLARE(name) extern const struct vctl_cmd vctl_cmd_##name;
+VCTL_COMMANDS(VCTL_CMD_DECLARE)
+#undef VCTL_CMD_DECLARE
 
 #endif /* VCTL_CMDS_H */
