@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,4 +123,47 @@ int vctl_help(struct vctl_ctx *ctx)
 		vctl_print_usage(ctx->cmd, stdout);
 	}
 	return 0;
+}
+
+int vctl_plain_args(struct vctl_ctx *ctx, int argc, char **argv)
+{
+	char *arg;
+	int key;
+
+	while ((key = vctl_getopt(ctx, argc, argv, &arg)) != -1) {
+		if (key == VCTL_HELP)
+			return vctl_help(ctx) < 0 ? -EIO : VCTL_HELP;
+		if (key < 0)
+			return key;
+		/* A command without options of its own gets only global ones. */
+	}
+	return 0;
+}
+
+int vctl_port_check(struct vctl_ctx *ctx, const char *s, uint16_t *port, json_t **entry)
+{
+	json_t *e;
+	int rc;
+
+	if (vctl_parse_u16(ctx, "port", s, port) < 0)
+		return -EINVAL;
+	rc = vctl_port_lookup(ctx, *port, &e);
+	if (rc < 0)
+		return rc;
+	if (entry != NULL)
+		*entry = e;
+	else
+		json_decref(e);
+	return 0;
+}
+
+int vctl_port_arg(struct vctl_ctx *ctx, int argc, char **argv, uint16_t *port)
+{
+	int rc = vctl_plain_args(ctx, argc, argv);
+
+	if (rc != 0)
+		return rc;
+	if (argc - optind != 1)
+		return vctl_usage(ctx, "%s takes one argument: PORT", ctx->cmd->name);
+	return vctl_port_check(ctx, argv[optind], port, NULL);
 }

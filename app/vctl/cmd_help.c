@@ -9,16 +9,12 @@
 static int run(struct vctl_ctx *ctx, int argc, char **argv)
 {
 	const struct vctl_cmd *const *c;
-	char *arg;
 	json_t *list;
-	int key;
+	int rc;
 
-	while ((key = vctl_getopt(ctx, argc, argv, &arg)) != -1) {
-		if (key == VCTL_HELP)
-			return vctl_help(ctx);
-		if (key < 0)
-			return key;
-	}
+	rc = vctl_plain_args(ctx, argc, argv);
+	if (rc != 0)
+		return rc == VCTL_HELP ? 0 : rc;
 	if (argc - optind > 1)
 		return vctl_usage(ctx, "help takes at most one argument: COMMAND");
 	if (argc - optind == 1) {

@@ -34,16 +34,12 @@ static void list_text(const json_t *v, FILE *f)
 
 static int run(struct vctl_ctx *ctx, int argc, char **argv)
 {
-	char *arg;
 	json_t *v;
-	int key, rc;
+	int rc;
 
-	while ((key = vctl_getopt(ctx, argc, argv, &arg)) != -1) {
-		if (key == VCTL_HELP)
-			return vctl_help(ctx);
-		if (key < 0)
-			return key;
-	}
+	rc = vctl_plain_args(ctx, argc, argv);
+	if (rc != 0)
+		return rc == VCTL_HELP ? 0 : rc;
 	if (optind < argc)
 		return vctl_usage(ctx, "list takes no arguments ('%s')", argv[optind]);
 	rc = vctl_request(ctx, &v, "/vpmd/list", NULL);

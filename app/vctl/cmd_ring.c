@@ -152,7 +152,7 @@ static int run(struct vctl_ctx *ctx, int argc, char **argv)
 	    vctl_parse_dir(ctx, argv[optind + 2], &rx) < 0)
 		return -EINVAL;
 	dir = rx ? "rx" : "tx";
-	rc = vctl_port_lookup(ctx, port, &entry);
+	rc = vctl_port_check(ctx, argv[optind], &port, &entry);
 	if (rc < 0)
 		return rc;
 	if (queue >= jint(entry, "queues")) {

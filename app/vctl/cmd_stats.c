@@ -152,7 +152,7 @@ static void rates_add(json_t *rates, const json_t *cur, const json_t *prev, doub
 static int run(struct vctl_ctx *ctx, int argc, char **argv)
 {
 	uint32_t watch = 0, count = 0, n;
-	json_t *entry, *cur, *prev = NULL, *rates;
+	json_t *cur, *prev = NULL, *rates;
 	double t_prev = 0, t_cur;
 	struct timespec ts;
 	uint16_t port;
@@ -175,12 +175,9 @@ static int run(struct vctl_ctx *ctx, int argc, char **argv)
 		return vctl_usage(ctx, "stats takes one argument: PORT");
 	if (count != 0 && watch == 0)
 		return vctl_usage(ctx, "--count goes with --watch");
-	if (vctl_parse_u16(ctx, "port", argv[optind], &port) < 0)
-		return -EINVAL;
-	rc = vctl_port_lookup(ctx, port, &entry);
+	rc = vctl_port_check(ctx, argv[optind], &port, NULL);
 	if (rc < 0)
 		return rc;
-	json_decref(entry);
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

@@ -106,26 +106,14 @@ static int queue_state(struct vctl_ctx *ctx, uint16_t port, unsigned int q, cons
 
 static int run(struct vctl_ctx *ctx, int argc, char **argv)
 {
-	json_t *v, *entry, *queues;
+	json_t *v, *queues;
 	unsigned int q;
 	uint16_t port;
-	char *arg;
-	int key, rc;
+	int rc;
 
-	while ((key = vctl_getopt(ctx, argc, argv, &arg)) != -1) {
-		if (key == VCTL_HELP)
-			return vctl_help(ctx);
-		if (key < 0)
-			return key;
-	}
-	if (argc - optind != 1)
-		return vctl_usage(ctx, "status takes one argument: PORT");
-	if (vctl_parse_u16(ctx, "port", argv[optind], &port) < 0)
-		return -EINVAL;
-	rc = vctl_port_lookup(ctx, port, &entry);
-	if (rc < 0)
-		return rc;
-	json_decref(entry);
+	rc = vctl_port_arg(ctx, argc, argv, &port);
+	if (rc != 0)
+		return rc == VCTL_HELP ? 0 : rc;
 	rc = vctl_request(ctx, &v, "/vpmd/status", "%u", port);
 	if (rc < 0)
 		return rc;

@@ -102,6 +102,12 @@ int vctl_parse_u16(struct vctl_ctx *ctx, const char *what, const char *s, uint16
 int vctl_parse_u32(struct vctl_ctx *ctx, const char *what, const char *s, uint32_t *out);
 int vctl_parse_dir(struct vctl_ctx *ctx, const char *s, bool *rx);
 int vctl_help(struct vctl_ctx *ctx);
+/** The option loop of a command with no options of its own: 0, VCTL_HELP (help shown), or an error. */
+int vctl_plain_args(struct vctl_ctx *ctx, int argc, char **argv);
+/** @s as a port, checked against /vpmd/list; its list entry in @entry if not NULL. */
+int vctl_port_check(struct vctl_ctx *ctx, const char *s, uint16_t *port, json_t **entry);
+/** vctl_plain_args, then exactly one argument: a port, checked. 0, VCTL_HELP, or an error. */
+int vctl_port_arg(struct vctl_ctx *ctx, int argc, char **argv, uint16_t *port);
 
 /* client.c: requests, with the explanation of a null reply. */
 int vctl_connect(struct vctl_ctx *ctx);

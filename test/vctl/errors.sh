@@ -20,15 +20,16 @@ export VCTL_RUNTIME_DIR=$tmp/run
 pids=()
 failed=0
 
-cleanup() {
+# The fake applications started so far, ended by PID.
+stop_fakes() {
 	local pid
 	for pid in "${pids[@]}"; do
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
-	rm -rf "$tmp"
+	pids=()
 }
-trap cleanup EXIT
+trap 'stop_fakes; rm -rf "$tmp"' EXIT
 
 python3 -c 'import jsonschema' 2>/dev/null ||
 	{ echo "SKIP: python3-jsonschema is not installed (scripts/setup.sh installs it)"; exit 77; }
@@ -44,12 +45,7 @@ fake() {
 }
 
 unfake_all() {
-	local pid
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	pids=()
+	stop_fakes
 	rm -rf "$VCTL_RUNTIME_DIR"
 	mkdir -p "$VCTL_RUNTIME_DIR"
 }

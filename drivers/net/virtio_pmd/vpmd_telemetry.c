@@ -173,6 +173,16 @@ static int enter_port_param(const char *field, struct reader *r)
 	return reader_enter((uint16_t)port, r);
 }
 
+/* Parameters that are a port and nothing else, entered as a reader. */
+static int enter_port_only(const char *params, struct reader *r)
+{
+	char buf[128], *f[PARAMS_MAX];
+
+	if (params_split(params, buf, sizeof(buf), f) != 1)
+		return -EINVAL;
+	return enter_port_param(f[0], r);
+}
+
 static const char *layout_of(const struct vpmd_adapter *ad)
 {
 	/* What the device runs, once negotiated; what was asked before. */
@@ -273,15 +283,13 @@ static json_t *devargs_json(const struct vpmd_devargs *a)
 
 static int cmd_status(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	char buf[128], *f[PARAMS_MAX], mac[RTE_ETHER_ADDR_FMT_SIZE];
+	char mac[RTE_ETHER_ADDR_FMT_SIZE];
 	const struct vpmd_adapter *ad;
 	struct reader r;
 	json_t *obj;
-	int n;
 
 	(void)cmd;
-	n = params_split(params, buf, sizeof(buf), f);
-	if (n != 1 || enter_port_param(f[0], &r) < 0)
+	if (enter_port_only(params, &r) < 0)
 		return -EINVAL;
 	ad = r.ad;
 	rte_ether_format_addr(mac, sizeof(mac), r.dev->data->mac_addrs);
@@ -330,14 +338,12 @@ static json_t *feature_bits_json(const struct virtio_dev *vdev)
 
 static int cmd_features(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	char buf[128], *f[PARAMS_MAX], supported[24];
 	json_t *dev, *obj = NULL;
+	char supported[24];
 	struct reader r;
-	int n;
 
 	(void)cmd;
-	n = params_split(params, buf, sizeof(buf), f);
-	if (n != 1 || enter_port_param(f[0], &r) < 0)
+	if (enter_port_only(params, &r) < 0)
 		return -EINVAL;
 	snprintf(supported, sizeof(supported), "0x%016" PRIx64, r.ad->features_supported);
 	/* The three sets as virtio_dev_to_json names them, and the bits side by side. */
@@ -470,15 +476,12 @@ out:
 
 static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	char buf[128], *f[PARAMS_MAX];
 	struct rte_eth_stats st;
 	struct reader r;
 	json_t *obj;
-	int n;
 
 	(void)cmd;
-	n = params_split(params, buf, sizeof(buf), f);
-	if (n != 1 || enter_port_param(f[0], &r) < 0)
+	if (enter_port_only(params, &r) < 0)
 		return -EINVAL;
 	if (!reader_queues(&r) || rte_eth_stats_get(r.port, &st) != 0) {
 		obj = json_pack("{s:i, s:b, s:b}", "port", r.port, "started", reader_queues(&r),
