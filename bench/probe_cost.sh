@@ -79,10 +79,10 @@ command -v dpdk-testpmd >/dev/null || die "dpdk-testpmd not found (Debian packag
 
 so_on=$build/drivers/net/virtio_pmd/librte_net_vpmd.so
 so_off=$build_off/drivers/net/virtio_pmd/librte_net_vpmd.so
-vctl_trace=$build/app/vctl/vctl-trace
+vctl=$build/app/vctl/vctl
 [ -f "$so_on" ] || die "no $so_on: build first (scripts/setup.sh)"
 readelf -n "$so_on" | grep -q 'Name: kick$' || die "$so_on has no probes (built with -Dprobes=false?)"
-[ "$traced" = 0 ] || [ -x "$vctl_trace" ] || die "no $vctl_trace (-Dbpf needs clang, bpftool, libbpf-dev)"
+[ "$traced" = 0 ] || [ -x "$vctl" ] || die "no $vctl (-Dbpf needs clang, bpftool, libbpf-dev)"
 
 # The probes-off build: the same configuration, -Dprobes=false.
 if [ ! -f "$build_off/build.ninja" ]; then
@@ -125,7 +125,7 @@ trial() {
 	pair_start
 	pair_wait_forwarding || { echo "probe_cost: backend did not start" >&2; pair_cleanup; return 1; }
 	if [ "$kind" = traced ]; then
-		"$vctl_trace" -j --pid "$PAIR_FRONT_PID" --interval 1 >"$dir/trace.json" 2>&1 &
+		"$vctl" trace -j --pid "$PAIR_FRONT_PID" --interval 1 >"$dir/trace.json" 2>&1 &
 		trace_pid=$!
 		for _ in $(seq 100); do grep -q '"attached"' "$dir/trace.json" && break; sleep 0.1; done
 		grep -q '"attached"' "$dir/trace.json" ||

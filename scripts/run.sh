@@ -30,6 +30,13 @@ for _ in $(seq "$seconds"); do
 	sleep 1
 	pair_send "show port stats 0"
 done
+# vctl, from outside, while frames flow: the port and a few descriptors.
+vctl=("$build/app/vctl/vctl" --prefix "vpmd-front-$PAIR_ID")
+{
+	echo "\$ vctl list"; "${vctl[@]}" list
+	echo "\$ vctl status 0"; "${vctl[@]}" status 0
+	echo "\$ vctl ring 0 0 rx --desc 0:4"; "${vctl[@]}" ring 0 0 rx --desc 0:4
+} >"$dir/vctl.txt" 2>&1
 pair_send "stop"
 pair_send "show port xstats 0"
 pair_quit || true
@@ -43,3 +50,5 @@ grep -E '^ +RX-packets: +[0-9]+ +RX-missed|^ +TX-packets: +[0-9]+ +TX-errors|^ +
 	printf "rx %12s pkts  tx %12s pkts  rx %10s pps  tx %10s pps\n", $2, $8, $14, $18 }'
 echo "-- ring xstats at the end:"
 grep -E '^(rx|tx)_q0_(packets|errors|kicks|kicks_suppressed|refused_[a-z_]+):' "$dir/front.log" | sort -u
+echo "-- vctl, from another shell, while it forwards (vctl --prefix vpmd-front-... ):"
+cat "$dir/vctl.txt"

@@ -19,7 +19,7 @@ cache=${VPMD_CACHE:-$top/.cache}
 packages=(
 	gcc pkg-config meson ninja-build python3
 	dpdk dpdk-dev libdpdk-dev dpkg-dev
-	libjansson-dev libcmocka-dev
+	libjansson-dev libcmocka-dev python3-jsonschema
 	libbpf-dev clang llvm bpftool systemtap-sdt-dev
 )
 

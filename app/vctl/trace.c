@@ -865,9 +865,10 @@ static int run_loop(struct trace_ctx *ctx)
 	return rc;
 }
 
-int vctl_trace_main(int argc, char **argv, bool json)
+int vctl_trace_main(int argc, char **argv, bool json, const char *prefix)
 {
-	struct trace_ctx ctx = { .port = -1, .queue = -1, .interval = 1.0, .json = json };
+	struct trace_ctx ctx = {
+		.port = -1, .queue = -1, .interval = 1.0, .json = json, .prefix = prefix };
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
 	int rc, err;
 

@@ -12,13 +12,14 @@
 /*
  * Run "vctl trace": argv[0] is "trace", the options follow (getopt_long;
  * --help prints them). @json: vctl's global -j was given (trace also
- * takes -j itself). Output goes to stdout, diagnostics to stderr (under
+ * takes -j itself). @prefix: vctl's global --prefix, or NULL; the same
+ * as trace's own --prefix. Output goes to stdout, diagnostics to stderr (under
  * JSON, an error is one JSON document on stdout as well).
  * Returns the exit code: 0 done (duration over, or SIGINT/SIGTERM),
  * 1 runtime error (no such process, no vpmd in it, no root or BPF support,
  * the process went away), 2 usage error.
  * Installs SIGINT and SIGTERM handlers for its duration.
  */
-int vctl_trace_main(int argc, char **argv, bool json);
+int vctl_trace_main(int argc, char **argv, bool json, const char *prefix);
 
 #endif /* VCTL_TRACE_H */

@@ -6,11 +6,11 @@
 # process, no net_vpmd in it, no such prefix, not root), and under -j the
 # error is one JSON document on stdout.
 #
-# Usage: errors.sh VCTL_TRACE PMD_SO
+# Usage: errors.sh VCTL PMD_SO
 # Exit 0 pass, 1 fail, 77 skip.
 set -uo pipefail
 
-VCTL_TRACE=$1
+VCTL=$1
 pmd_so=$2
 say() { printf 'trace_errors: %s\n' "$*"; }
 
@@ -32,26 +32,26 @@ expect() {
 		sed 's/^/    /' "$dir/out" "$dir/err" | head -5
 		failed=1
 	else
-		say "ok: '${*#"$VCTL_TRACE" }' -> $rc: $(head -1 "$dir/err")"
+		say "ok: '${*#"$VCTL" }' -> $rc: $(head -1 "$dir/err")"
 	fi
 }
 
-expect 0 "usage: vctl trace" "$VCTL_TRACE" --help
-expect 2 "unknown option" "$VCTL_TRACE" --bogus
-expect 2 "invalid value '0' for --interval" "$VCTL_TRACE" --interval 0
-expect 2 "invalid value 'x' for --queue" "$VCTL_TRACE" --queue x
-expect 2 "name the process twice" "$VCTL_TRACE" --pid 1 --prefix x
-expect 2 "unexpected argument" "$VCTL_TRACE" extra
-expect 1 "no process 2147483647" "$VCTL_TRACE" --pid 2147483647
+expect 0 "usage: vctl trace" "$VCTL" trace --help
+expect 2 "unknown option" "$VCTL" trace --bogus
+expect 2 "invalid value '0' for --interval" "$VCTL" trace --interval 0
+expect 2 "invalid value 'x' for --queue" "$VCTL" trace --queue x
+expect 2 "name the process twice" "$VCTL" trace --pid 1 --prefix x
+expect 2 "unexpected argument" "$VCTL" trace extra
+expect 1 "no process 2147483647" "$VCTL" trace --pid 2147483647
 expect 1 "no DPDK process with file prefix 'vpmd-no-such-prefix'" \
-	"$VCTL_TRACE" --prefix vpmd-no-such-prefix
+	"$VCTL" trace --prefix vpmd-no-such-prefix
 
 sleep 60 &
 pids+=($!)
-expect 1 "process $! has no net_vpmd loaded" "$VCTL_TRACE" --pid $!
+expect 1 "process $! has no net_vpmd loaded" "$VCTL" trace --pid $!
 
 # Under -j, the error is a JSON document on stdout.
-"$VCTL_TRACE" -j --pid 2147483647 >"$dir/out" 2>/dev/null
+"$VCTL" trace -j --pid 2147483647 >"$dir/out" 2>/dev/null
 if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["type"] == "error" and "no process" in d["error"] else 1)' "$dir/out"; then
 	say "ok: -j error is JSON: $(cat "$dir/out")"
 else
@@ -64,14 +64,14 @@ fi
 # DPDK; its constructors only register the driver.
 if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
 	cp "$pmd_so" "$dir/librte_net_vpmd.so"
-	cp "$VCTL_TRACE" "$dir/vctl-trace"
-	chmod 755 "$dir/librte_net_vpmd.so" "$dir/vctl-trace"
+	cp "$VCTL" "$dir/vctl"
+	chmod 755 "$dir/librte_net_vpmd.so" "$dir/vctl"
 	setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		env LD_PRELOAD="$dir/librte_net_vpmd.so" sleep 60 &
 	pids+=($!)
 	for _ in $(seq 50); do grep -q librte_net_vpmd "/proc/$!/maps" 2>/dev/null && break; sleep 0.1; done
 	expect 1 "needs root" setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		"$dir/vctl-trace" --pid $!
+		"$dir/vctl" trace --pid $!
 else
 	say "not checked: the unprivileged run (no setpriv or no user nobody)"
 fi

@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 #
 # What the trace tests share: the skip rules, xstats blocks from the
-# frontend's log, and the vctl-trace process.
+# frontend's log, and the vctl trace process.
 
 # Exit 77 (meson's skip) with the reason unless tracing can work here.
 trace_require() {
@@ -30,12 +30,12 @@ wait_xstats() {
 	return 1
 }
 
-# Start vctl-trace in the background with ARGS, JSON lines into FILE;
+# Start vctl trace in the background with ARGS, JSON lines into FILE;
 # waits for its "attached" line. Sets TRACE_PID.
 trace_start() {
 	local file=$1 i
 	shift
-	"$VCTL_TRACE" -j "$@" >"$file" 2>"$file.err" &
+	"$VCTL" trace -j "$@" >"$file" 2>"$file.err" &
 	TRACE_PID=$!
 	for i in $(seq 100); do
 		grep -q '"type":"attached"' "$file" && return 0

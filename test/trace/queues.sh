@@ -7,7 +7,7 @@
 # port) nothing. Also --prefix finds the process by its EAL file prefix,
 # and the table mode prints a row per queue.
 #
-# Usage: queues.sh PMD_SO VCTL_TRACE
+# Usage: queues.sh PMD_SO VCTL
 # Exit 0 pass, 1 fail, 77 skip.
 set -uo pipefail
 
@@ -19,7 +19,7 @@ top=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
 
 pmd_so=$1
-VCTL_TRACE=$2
+VCTL=$2
 
 say() { printf 'trace_queues: %s\n' "$*"; }
 trace_require
@@ -56,28 +56,28 @@ vqs_any() {
 	python3 -c 'import json,sys; t=[json.loads(l) for l in open(sys.argv[1]) if "\"type\":\"total\"" in l][-1]; print(" ".join(str(q["vq"]) for q in t["queues"]))' "$1"
 }
 
-"$VCTL_TRACE" -j --pid "$PAIR_FRONT_PID" --queue 1 --duration 1.5 >"$dir/q1.json" 2>"$dir/q1.json.err" ||
+"$VCTL" trace -j --pid "$PAIR_FRONT_PID" --queue 1 --duration 1.5 >"$dir/q1.json" 2>"$dir/q1.json.err" ||
 	fail "vctl trace --queue 1 exited with $?"
 got=$(vqs_any "$dir/q1.json"); busy=$(vqs_with_traffic "$dir/q1.json")
 say "--queue 1: virtqueues $got, with traffic $busy"
 [ "$got" = "2 3" ] && [ "$busy" = "2 3" ] || fail "--queue 1 should show virtqueues 2 and 3, both busy"
 
 prefix=$(tr '\0' '\n' <"/proc/$PAIR_FRONT_PID/cmdline" | sed -n 's/^--file-prefix=//p')
-"$VCTL_TRACE" -j --prefix "$prefix" --queue 0 --duration 1.5 >"$dir/q0.json" 2>"$dir/q0.json.err" ||
+"$VCTL" trace -j --prefix "$prefix" --queue 0 --duration 1.5 >"$dir/q0.json" 2>"$dir/q0.json.err" ||
 	fail "vctl trace --prefix $prefix --queue 0 exited with $?"
 got=$(vqs_any "$dir/q0.json"); busy=$(vqs_with_traffic "$dir/q0.json")
 say "--prefix $prefix --queue 0: virtqueues $got, with traffic $busy"
 [ "$got" = "0 1" ] && [ "$busy" = "0 1" ] || fail "--queue 0 should show virtqueues 0 and 1, both busy"
 grep -q "\"pid\":$PAIR_FRONT_PID," "$dir/q0.json" || fail "--prefix found another process"
 
-"$VCTL_TRACE" -j --pid "$PAIR_FRONT_PID" --port 1 --duration 1 >"$dir/p1.json" 2>"$dir/p1.json.err" ||
+"$VCTL" trace -j --pid "$PAIR_FRONT_PID" --port 1 --duration 1 >"$dir/p1.json" 2>"$dir/p1.json.err" ||
 	fail "vctl trace --port 1 exited with $?"
 got=$(vqs_any "$dir/p1.json")
 say "--port 1: virtqueues '${got}'"
 [ -z "$got" ] || fail "--port 1 should show nothing"
 
 # The table: a row per queue each interval, then the totals.
-"$VCTL_TRACE" --pid "$PAIR_FRONT_PID" --interval 0.5 --duration 1.2 >"$dir/table.txt" 2>"$dir/table.txt.err" ||
+"$VCTL" trace --pid "$PAIR_FRONT_PID" --interval 0.5 --duration 1.2 >"$dir/table.txt" 2>"$dir/table.txt.err" ||
 	fail "vctl trace (table) exited with $?"
 rows=$(grep -cE '^ +[0-9.]+ +0 (rx|tx)[01] ' "$dir/table.txt")
 say "table: $rows rows in 2 intervals"

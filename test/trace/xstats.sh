@@ -17,7 +17,7 @@
 # lap of the 16-bit index (DPDK's vhost leaves avail_event where it was),
 # so real kicks happen in the window and must be counted too.
 #
-# Usage: xstats.sh PMD_SO VCTL_TRACE split|packed [DEVARGS]
+# Usage: xstats.sh PMD_SO VCTL split|packed [DEVARGS]
 # Exit 0 pass, 1 fail, 77 skip.
 set -uo pipefail
 
@@ -29,7 +29,7 @@ top=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
 
 pmd_so=$1
-VCTL_TRACE=$2
+VCTL=$2
 layout=$3
 devargs=${4:-}
 seconds=${VPMD_TEST_SECONDS:-2}

@@ -105,6 +105,9 @@ struct vpmd_adapter {
 	bool running;     /* the datapath may touch the rings; see vpmd_burst_enter() */
 	uint64_t reconnects; /* times the backend went away under a started port */
 	struct vpmd_ctrl *ctrl; /* the control queue (vpmd_ctrl.c) */
+	/* Telemetry readers inside the adapter; see vpmd_telemetry.c. */
+	uint32_t readers;
+	bool closing;     /* dev_close has begun: readers keep out */
 };
 
 /*
@@ -181,6 +184,14 @@ uint16_t vpmd_recv_pkts(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts);
 uint16_t vpmd_xmit_pkts(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts);
 int vpmd_rx_refill(struct vpmd_rxq *rxq);
 void vpmd_tx_reclaim(struct vpmd_txq *txq);
+
+/*
+ * vpmd_telemetry.c. The control thread calls these before it frees what a
+ * telemetry reader may be looking at: readers_wait after clearing running
+ * (vpmd_datapath_pause), close first thing in dev_close.
+ */
+void vpmd_telemetry_readers_wait(struct vpmd_adapter *ad);
+void vpmd_telemetry_close(struct vpmd_adapter *ad);
 
 /* vpmd_stats.c */
 int vpmd_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats);

@@ -157,6 +157,8 @@ static void adapter_release(struct rte_eth_dev *dev)
 	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
 	uint16_t q;
 
+	/* Telemetry readers leave the adapter before it is taken apart. */
+	vpmd_telemetry_close(ad);
 	vpmd_dev_stop(dev);
 	for (q = 0; q < dev->data->nb_rx_queues; q++)
 		vpmd_rx_queue_release(dev, q);
@@ -230,6 +232,8 @@ static int vpmd_dev_reset(struct rte_eth_dev *dev)
 		ad->vu = NULL;
 		return rc;
 	}
+	/* adapter_release() shut telemetry readers out: the port is theirs again. */
+	__atomic_store_n(&ad->closing, false, __ATOMIC_SEQ_CST);
 	VPMD_DRV_LOG(INFO, ad->name, "reset to its probed state");
 	return 0;
 }

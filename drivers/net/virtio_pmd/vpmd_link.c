@@ -61,6 +61,7 @@ void vpmd_datapath_pause(struct rte_eth_dev *dev)
 		while (txq != NULL && __atomic_load_n(&txq->in_burst, __ATOMIC_ACQUIRE))
 			rte_pause();
 	}
+	vpmd_telemetry_readers_wait(ad);
 }
 
 static void datapath_resume(struct vpmd_adapter *ad)
