@@ -15,8 +15,8 @@
 # bench/run.sh does. The order of the three rotates from trial to trial.
 # See doc/trace.md ("Cost") for results and how noisy they are.
 #
-# Not a unit test: meson does not know about it. Run it under
-# flock /work/.cpu.lock on a shared machine.
+# Not a unit test: meson does not know about it. On a shared machine, run
+# it alone (e.g. under flock, with every other busy-polling job).
 
 set -euo pipefail
 

@@ -184,7 +184,6 @@ int vq_split_add(struct virtqueue *vq, const struct vq_buf *bufs, uint16_t n_out
 		 void *cookie, bool indirect);
 uint16_t vq_split_add_bulk(struct virtqueue *vq, const struct vq_buf *bufs, void *const *cookies,
 			   uint16_t n, bool writable);
-uint16_t vq_split_get_used_bulk(struct virtqueue *vq, void **cookies, uint32_t *lens, uint16_t max);
 void vq_split_publish(struct virtqueue *vq);
 bool vq_split_kick_prepare(struct virtqueue *vq);
 int vq_split_get_used(struct virtqueue *vq, void **cookie, uint32_t *len);
@@ -200,7 +199,6 @@ int vq_packed_add(struct virtqueue *vq, const struct vq_buf *bufs, uint16_t n_ou
 		  void *cookie, bool indirect);
 uint16_t vq_packed_add_bulk(struct virtqueue *vq, const struct vq_buf *bufs, void *const *cookies,
 			    uint16_t n, bool writable);
-uint16_t vq_packed_get_used_bulk(struct virtqueue *vq, void **cookies, uint32_t *lens, uint16_t max);
 void vq_packed_publish(struct virtqueue *vq);
 bool vq_packed_kick_prepare(struct virtqueue *vq);
 int vq_packed_get_used(struct virtqueue *vq, void **cookie, uint32_t *len);

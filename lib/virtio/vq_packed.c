@@ -474,21 +474,3 @@ void vq_packed_position(const struct virtqueue *vq, struct vq_position *pos)
 	pos->used_idx = vq->packed.last_used;
 	pos->used_wrap = vq->packed.used_wrap;
 }
-
-uint16_t vq_packed_get_used_bulk(struct virtqueue *vq, void **cookies, uint32_t *lens, uint16_t max)
-{
-	uint16_t n = 0;
-
-	while (n < max) {
-		int rc = vq_packed_get_used(vq, &cookies[n], &lens[n]);
-
-		if (rc == 1) {
-			n++;
-		} else if (rc == -EBADMSG) {
-			lens[n++] = VQ_LEN_REFUSED;
-		} else {
-			break; /* nothing pending, or broken */
-		}
-	}
-	return n;
-}

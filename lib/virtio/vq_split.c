@@ -432,21 +432,3 @@ void vq_split_position(const struct virtqueue *vq, struct vq_position *pos)
 	pos->used_idx = vq->split.last_used_idx;
 	pos->used_wrap = false;
 }
-
-uint16_t vq_split_get_used_bulk(struct virtqueue *vq, void **cookies, uint32_t *lens, uint16_t max)
-{
-	uint16_t n = 0;
-
-	while (n < max) {
-		int rc = vq_split_get_used(vq, &cookies[n], &lens[n]);
-
-		if (rc == 1) {
-			n++;
-		} else if (rc == -EBADMSG) {
-			lens[n++] = VQ_LEN_REFUSED;
-		} else {
-			break; /* nothing pending, or broken */
-		}
-	}
-	return n;
-}
