@@ -235,23 +235,20 @@ int vq_get_used(struct virtqueue *vq, void **cookie, uint32_t *len)
 
 uint16_t vq_get_used_bulk(struct virtqueue *vq, void **cookies, uint32_t *lens, uint16_t max)
 {
-	int (*get_used)(struct virtqueue *, void **, uint32_t *) =
-		vq->layout == VQ_LAYOUT_SPLIT ? vq_split_get_used : vq_packed_get_used;
-	uint16_t n = 0;
-
 	if (vq->broken)
 		return 0;
-	while (n < max) {
-		int rc = get_used(vq, &cookies[n], &lens[n]);
+	if (vq->layout == VQ_LAYOUT_SPLIT)
+		return vq_split_get_used_bulk(vq, cookies, lens, max);
+	return vq_packed_get_used_bulk(vq, cookies, lens, max);
+}
 
-		if (rc == 1)
-			n++;
-		else if (rc == -EBADMSG)
-			lens[n++] = VQ_LEN_REFUSED;
-		else
-			break; /* nothing pending, or (now) broken */
-	}
-	return n;
+uint16_t vq_reclaim_bulk(struct virtqueue *vq, void **cookies, uint16_t max)
+{
+	if (vq->broken)
+		return 0;
+	if (vq->layout == VQ_LAYOUT_SPLIT)
+		return vq_split_reclaim_bulk(vq, cookies, max);
+	return vq_packed_reclaim_bulk(vq, cookies, max);
 }
 
 bool vq_has_used(const struct virtqueue *vq)

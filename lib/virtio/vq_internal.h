@@ -7,6 +7,7 @@
 #define VPMD_VQ_INTERNAL_H
 
 #include <endian.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -175,6 +176,35 @@ static inline bool vq_need_event(uint16_t event, uint16_t new_idx, uint16_t old_
 	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
 }
 
+/*
+ * The loop of vq_get_used_bulk(): up to @max results of @get_used, a
+ * refused length stored as VQ_LEN_REFUSED, lengths dropped when @lens is
+ * NULL. Each layout instantiates it with its own get_used, which then
+ * inlines into the loop instead of being called once per entry.
+ */
+static inline __attribute__((always_inline)) uint16_t
+vq_get_used_loop(struct virtqueue *vq, int (*get_used)(struct virtqueue *, void **, uint32_t *),
+		 void **cookies, uint32_t *lens, uint16_t max)
+{
+	uint32_t len_unused;
+	uint16_t n = 0;
+
+	while (n < max) {
+		uint32_t *len = lens != NULL ? &lens[n] : &len_unused;
+		int rc = get_used(vq, &cookies[n], len);
+
+		if (rc == 1) {
+			n++;
+		} else if (rc == -EBADMSG) {
+			*len = VQ_LEN_REFUSED;
+			n++;
+		} else {
+			break; /* nothing pending, or (now) broken */
+		}
+	}
+	return n;
+}
+
 /* Layout-specific halves, dispatched from virtqueue.c. */
 size_t vq_split_mem_layout(uint16_t size, uint32_t used_align, size_t *used_offset);
 uint16_t *vq_split_used_event(const struct virtqueue *vq);
@@ -187,6 +217,8 @@ uint16_t vq_split_add_bulk(struct virtqueue *vq, const struct vq_buf *bufs, void
 void vq_split_publish(struct virtqueue *vq);
 bool vq_split_kick_prepare(struct virtqueue *vq);
 int vq_split_get_used(struct virtqueue *vq, void **cookie, uint32_t *len);
+uint16_t vq_split_get_used_bulk(struct virtqueue *vq, void **cookies, uint32_t *lens, uint16_t max);
+uint16_t vq_split_reclaim_bulk(struct virtqueue *vq, void **cookies, uint16_t max);
 bool vq_split_has_used(const struct virtqueue *vq);
 bool vq_split_enable_cb(struct virtqueue *vq);
 void vq_split_disable_cb(struct virtqueue *vq);
@@ -202,6 +234,8 @@ uint16_t vq_packed_add_bulk(struct virtqueue *vq, const struct vq_buf *bufs, voi
 void vq_packed_publish(struct virtqueue *vq);
 bool vq_packed_kick_prepare(struct virtqueue *vq);
 int vq_packed_get_used(struct virtqueue *vq, void **cookie, uint32_t *len);
+uint16_t vq_packed_get_used_bulk(struct virtqueue *vq, void **cookies, uint32_t *lens, uint16_t max);
+uint16_t vq_packed_reclaim_bulk(struct virtqueue *vq, void **cookies, uint16_t max);
 bool vq_packed_has_used(const struct virtqueue *vq);
 bool vq_packed_enable_cb(struct virtqueue *vq);
 void vq_packed_disable_cb(struct virtqueue *vq);

@@ -154,7 +154,8 @@ uint16_t vq_packed_add_bulk(struct virtqueue *vq, const struct vq_buf *bufs, voi
 			    uint16_t n, bool writable)
 {
 	struct vq_packed *p = &vq->packed;
-	uint16_t i;
+	uint16_t slot, wrap_flags, i;
+	bool wrap;
 
 	if (n > vq->num_free) {
 		vq->stats.ring_full++;
@@ -162,11 +163,19 @@ uint16_t vq_packed_add_bulk(struct virtqueue *vq, const struct vq_buf *bufs, voi
 	}
 	if (n == 0)
 		return 0;
-	if (p->pending_chains == 0)
-		p->publish_slot = p->next_avail;
-	/* vq_packed_add() for a one-buffer direct chain, n times over. */
+	/* Chains vq_add() left unpublished go first: the device reads heads in ring order. */
+	vq_packed_publish(vq);
+
+	/*
+	 * One pass, each descriptor written whole, its flags last: a ring line
+	 * the device last wrote is fetched once and left complete, rather than
+	 * filled now and visited again at publish.
+	 */
+	slot = p->next_avail;
+	wrap = p->avail_wrap;
+	wrap_flags = (uint16_t)((writable ? VRING_DESC_F_WRITE : 0) | avail_bits(wrap));
 	for (i = 0; i < n; i++) {
-		uint16_t slot = p->next_avail, id;
+		uint16_t id;
 		struct vq_chain *chain;
 
 		if (vq->in_order) {
@@ -178,18 +187,22 @@ uint16_t vq_packed_add_bulk(struct virtqueue *vq, const struct vq_buf *bufs, voi
 		p->desc[slot].addr = htole64(bufs[i].addr);
 		p->desc[slot].len = htole32(bufs[i].len);
 		p->desc[slot].id = htole16(id);
-		/* The flags hand the chain over: they wait for vq_publish(). */
-		p->pending[slot].flags =
-			(uint16_t)((writable ? VRING_DESC_F_WRITE : 0) | avail_bits(p->avail_wrap));
-		p->pending[slot].ndescs = 1;
-		advance_slot(vq, &p->next_avail, &p->avail_wrap);
+		/* 2.8.21.1: the release store orders the body before the flags. */
+		__atomic_store_n(&p->desc[slot].flags, htole16(wrap_flags), __ATOMIC_RELEASE);
 
 		chain = &vq->chains[id];
 		chain->cookie = cookies[i];
 		chain->writable_len = writable ? bufs[i].len : 0;
 		chain->ndescs = 1;
+		if (++slot == vq->size) {
+			slot = 0;
+			wrap = !wrap;
+			wrap_flags = (uint16_t)((writable ? VRING_DESC_F_WRITE : 0) | avail_bits(wrap));
+		}
 	}
-	p->pending_chains = (uint16_t)(p->pending_chains + n);
+	p->next_avail = slot;
+	p->avail_wrap = wrap;
+	p->publish_slot = slot;
 	vq->num_free = (uint16_t)(vq->num_free - n);
 	vq->num_inflight = (uint16_t)(vq->num_inflight + n);
 	p->descs_since_kick = (uint16_t)(p->descs_since_kick + n);
@@ -264,7 +277,7 @@ bool vq_packed_kick_prepare(struct virtqueue *vq)
 	return needed;
 }
 
-static void free_id(struct virtqueue *vq, uint16_t id)
+static inline void free_id(struct virtqueue *vq, uint16_t id)
 {
 	struct vq_packed *p = &vq->packed;
 
@@ -279,7 +292,7 @@ static void free_id(struct virtqueue *vq, uint16_t id)
  * Return the chain @id, which starts at the next used slot: the device
  * skips the rest of the chain's slots (2.8.7), and so do we.
  */
-static void *release_chain(struct virtqueue *vq, uint16_t id)
+static inline void *release_chain(struct virtqueue *vq, uint16_t id)
 {
 	struct vq_packed *p = &vq->packed;
 	struct vq_chain *chain = &vq->chains[id];
@@ -297,7 +310,7 @@ static void *release_chain(struct virtqueue *vq, uint16_t id)
 }
 
 /* Hand back chain @id, which the device said it wrote @used_len bytes into. */
-static int complete_chain(struct virtqueue *vq, uint16_t id, uint32_t used_len, void **cookie,
+static inline int complete_chain(struct virtqueue *vq, uint16_t id, uint32_t used_len, void **cookie,
 			  uint32_t *len)
 {
 	bool too_long = used_len > vq->chains[id].writable_len;
@@ -314,7 +327,7 @@ static int complete_chain(struct virtqueue *vq, uint16_t id, uint32_t used_len, 
 }
 
 /* In order: the next chain of a batch the device completed with one descriptor. */
-static int take_from_batch(struct virtqueue *vq, void **cookie, uint32_t *len)
+static inline int take_from_batch(struct virtqueue *vq, void **cookie, uint32_t *len)
 {
 	uint16_t id = vq->packed.last_used;
 
@@ -353,18 +366,18 @@ static int next_used_state(const struct virtqueue *vq, uint16_t flags)
 	return 1;
 }
 
-int vq_packed_get_used(struct virtqueue *vq, void **cookie, uint32_t *len)
+/*
+ * Read the next used descriptor: 1 with the id of a chain in flight and
+ * the length the device wrote, 0 when there is none yet, or
+ * -ENOTRECOVERABLE when it cannot be right (the queue is then broken).
+ */
+static inline int packed_next_used(struct virtqueue *vq, uint16_t *id_out, uint32_t *len_out)
 {
 	struct vq_packed *p = &vq->packed;
-	struct vring_packed_desc *desc;
+	struct vring_packed_desc *desc = &p->desc[p->last_used];
 	uint16_t flags, id;
-	uint32_t used_len;
 	int state;
 
-	if (vq->batch_pending)
-		return take_from_batch(vq, cookie, len);
-
-	desc = &p->desc[p->last_used];
 	/* 2.8.21.2: read the descriptor only after its flags say it is used. */
 	flags = le16toh(__atomic_load_n(&desc->flags, __ATOMIC_ACQUIRE));
 	state = next_used_state(vq, flags);
@@ -377,13 +390,6 @@ int vq_packed_get_used(struct virtqueue *vq, void **cookie, uint32_t *len)
 
 	id = le16toh(VQ_READ_ONCE(desc->id));
 	/*
-	 * 2.8.4: "Element Length is reserved for used descriptors without the
-	 * VIRTQ_DESC_F_WRITE flag, and is ignored by drivers." DPDK's vhost
-	 * leaves the driver's length there on tx: it means nothing written.
-	 */
-	used_len = (flags & VRING_DESC_F_WRITE) ? le32toh(VQ_READ_ONCE(desc->len)) : 0;
-
-	/*
 	 * Where the next used descriptor sits depends on how many slots this
 	 * chain took: with an id we cannot map to a chain we cannot go on.
 	 */
@@ -395,8 +401,28 @@ int vq_packed_get_used(struct virtqueue *vq, void **cookie, uint32_t *len)
 		vq_mark_broken(vq, VQ_REFUSE_ID_NOT_INFLIGHT);
 		return -ENOTRECOVERABLE;
 	}
+	*id_out = id;
+	/*
+	 * 2.8.4: "Element Length is reserved for used descriptors without the
+	 * VIRTQ_DESC_F_WRITE flag, and is ignored by drivers." DPDK's vhost
+	 * leaves the driver's length there on tx: it means nothing written.
+	 */
+	*len_out = (flags & VRING_DESC_F_WRITE) ? le32toh(VQ_READ_ONCE(desc->len)) : 0;
+	return 1;
+}
 
-	if (vq->in_order && id != p->last_used) {
+static inline int packed_get_used(struct virtqueue *vq, void **cookie, uint32_t *len)
+{
+	uint32_t used_len;
+	uint16_t id;
+	int rc;
+
+	if (vq->batch_pending)
+		return take_from_batch(vq, cookie, len);
+	rc = packed_next_used(vq, &id, &used_len);
+	if (rc <= 0)
+		return rc;
+	if (vq->in_order && id != vq->packed.last_used) {
 		/* 2.8.9: one used descriptor for a batch, naming its last buffer. */
 		vq->batch_pending = true;
 		vq->batch_id = id;
@@ -404,6 +430,60 @@ int vq_packed_get_used(struct virtqueue *vq, void **cookie, uint32_t *len)
 		return take_from_batch(vq, cookie, len);
 	}
 	return complete_chain(vq, id, used_len, cookie, len);
+}
+
+int vq_packed_get_used(struct virtqueue *vq, void **cookie, uint32_t *len)
+{
+	return packed_get_used(vq, cookie, len);
+}
+
+uint16_t vq_packed_get_used_bulk(struct virtqueue *vq, void **cookies, uint32_t *lens,
+				 uint16_t max)
+{
+	return vq_get_used_loop(vq, packed_get_used, cookies, lens, max);
+}
+
+/*
+ * In order, one used descriptor names the last chain of a batch, and the
+ * chains before it are the ones from the next used slot on (2.8.9): take
+ * them in a tight loop, lengths unread.
+ */
+static uint16_t packed_reclaim_in_order(struct virtqueue *vq, void **cookies, uint16_t max)
+{
+	uint16_t n = 0;
+
+	while (n < max) {
+		bool last = false;
+
+		if (!vq->batch_pending) {
+			uint32_t len_unused;
+			uint16_t id;
+
+			if (packed_next_used(vq, &id, &len_unused) <= 0)
+				break;
+			vq->batch_pending = true;
+			vq->batch_id = id;
+			vq->batch_len = 0;
+		}
+		while (n < max && !last) {
+			uint16_t head = vq->packed.last_used;
+
+			last = head == vq->batch_id;
+			cookies[n++] = release_chain(vq, head);
+		}
+		if (last)
+			vq->batch_pending = false;
+	}
+	vq->stats.chains_used += n;
+	return n;
+}
+
+/* Packed rings have no index to count: the next used descriptor must be read. */
+uint16_t vq_packed_reclaim_bulk(struct virtqueue *vq, void **cookies, uint16_t max)
+{
+	if (vq->in_order)
+		return packed_reclaim_in_order(vq, cookies, max);
+	return vq_get_used_loop(vq, packed_get_used, cookies, NULL, max);
 }
 
 bool vq_packed_has_used(const struct virtqueue *vq)

@@ -170,6 +170,8 @@ uint16_t vq_split_add_bulk(struct virtqueue *vq, const struct vq_buf *bufs, void
 	vq->num_inflight = (uint16_t)(vq->num_inflight + n);
 	vq->stats.chains_added += n;
 	vq->stats.descs_added += n;
+	/* Published at once, as the packed ring's are (see vq_add_bulk()). */
+	vq_split_publish(vq);
 	return n;
 }
 
@@ -219,7 +221,7 @@ bool vq_split_kick_prepare(struct virtqueue *vq)
 	return needed;
 }
 
-static void free_chain(struct virtqueue *vq, uint16_t head)
+static inline void free_chain(struct virtqueue *vq, uint16_t head)
 {
 	struct vq_split *s = &vq->split;
 	struct vq_chain *chain = &vq->chains[head];
@@ -236,7 +238,7 @@ static void free_chain(struct virtqueue *vq, uint16_t head)
 }
 
 /* Give back the chain at @head, which the device said it wrote @used_len bytes into. */
-static int complete_chain(struct virtqueue *vq, uint16_t head, uint32_t used_len, void **cookie,
+static inline int complete_chain(struct virtqueue *vq, uint16_t head, uint32_t used_len, void **cookie,
 			  uint32_t *len)
 {
 	struct vq_chain *chain = &vq->chains[head];
@@ -255,7 +257,7 @@ static int complete_chain(struct virtqueue *vq, uint16_t head, uint32_t used_len
 }
 
 /* In order: the next chain of a batch the device completed with one entry. */
-static int take_from_batch(struct virtqueue *vq, void **cookie, uint32_t *len)
+static inline int take_from_batch(struct virtqueue *vq, void **cookie, uint32_t *len)
 {
 	uint16_t head = vq->split.oldest_head;
 
@@ -282,7 +284,7 @@ static uint16_t batch_size(const struct virtqueue *vq, uint16_t head)
 	return 0;
 }
 
-int vq_split_get_used(struct virtqueue *vq, void **cookie, uint32_t *len)
+static inline int split_get_used(struct virtqueue *vq, void **cookie, uint32_t *len)
 {
 	struct vq_split *s = &vq->split;
 	uint16_t used_idx, pending;
@@ -358,6 +360,69 @@ int vq_split_get_used(struct virtqueue *vq, void **cookie, uint32_t *len)
 		s->last_used_idx++;
 		return complete_chain(vq, (uint16_t)id, used_len, cookie, len);
 	}
+}
+
+int vq_split_get_used(struct virtqueue *vq, void **cookie, uint32_t *len)
+{
+	return split_get_used(vq, cookie, len);
+}
+
+uint16_t vq_split_get_used_bulk(struct virtqueue *vq, void **cookies, uint32_t *lens, uint16_t max)
+{
+	return vq_get_used_loop(vq, split_get_used, cookies, lens, max);
+}
+
+/*
+ * In order, the used index alone says how many chains are done, oldest
+ * first (2.7.8: a batch moves it by its size whatever entries the device
+ * wrote). Counting from it leaves the used ring's entries unread: the
+ * cache lines the device keeps writing stay in its core, and nothing they
+ * hold can point us at a chain not in flight.
+ */
+static uint16_t split_reclaim_in_order(struct virtqueue *vq, void **cookies, uint16_t max)
+{
+	struct vq_split *s = &vq->split;
+	uint16_t n = 0, pending, take, used_idx, i;
+	uint32_t len_unused;
+
+	/* A batch vq_get_used() began: its chains are already counted off the index. */
+	while (vq->batch_pending && n < max) {
+		/* A refused length still gives the chain back: a reclaim frees it all the same. */
+		take_from_batch(vq, &cookies[n], &len_unused);
+		n++;
+	}
+	if (n == max)
+		return n;
+
+	if (s->last_used_idx == s->used_idx_seen) {
+		/* The acquire orders the device's work on the buffers before our reuse. */
+		used_idx = le16toh(__atomic_load_n(&s->used->idx, __ATOMIC_ACQUIRE));
+		pending = (uint16_t)(used_idx - s->last_used_idx);
+		/* More done than in flight (or a step backwards): the index is garbage. */
+		if (pending > vq->num_inflight) {
+			vq_mark_broken(vq, VQ_REFUSE_IDX_JUMP);
+			return n;
+		}
+		s->used_idx_seen = used_idx;
+	}
+	pending = (uint16_t)(s->used_idx_seen - s->last_used_idx);
+	take = pending < max - n ? pending : (uint16_t)(max - n);
+	for (i = 0; i < take; i++) {
+		uint16_t head = s->oldest_head;
+
+		cookies[n++] = vq->chains[head].cookie;
+		free_chain(vq, head);
+	}
+	s->last_used_idx = (uint16_t)(s->last_used_idx + take);
+	vq->stats.chains_used += take;
+	return n;
+}
+
+uint16_t vq_split_reclaim_bulk(struct virtqueue *vq, void **cookies, uint16_t max)
+{
+	if (vq->in_order)
+		return split_reclaim_in_order(vq, cookies, max);
+	return vq_get_used_loop(vq, split_get_used, cookies, NULL, max);
 }
 
 bool vq_split_has_used(const struct virtqueue *vq)

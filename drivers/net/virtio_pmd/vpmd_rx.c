@@ -51,8 +51,7 @@ int vpmd_rx_refill(struct vpmd_rxq *rxq)
 			break;
 		}
 	}
-	/* What was added reaches the device even when the ring refused more. */
-	vq_publish(rxq->vq);
+	/* vq_add_bulk() published what it added: the device can fill it already. */
 	VPMD_TRACE_REFILL(rxq->vq, rxq->port_id, added);
 	return added;
 }

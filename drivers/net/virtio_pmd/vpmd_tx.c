@@ -24,13 +24,12 @@
 void vpmd_tx_reclaim(struct vpmd_txq *txq)
 {
 	void *done[RECLAIM_BATCH];
-	uint32_t lens[RECLAIM_BATCH];
 	uint16_t n;
 	struct vpmd_trace_used tr;
 
 	VPMD_TRACE_USED_BEGIN(&tr, txq->vq);
-	/* A refused length still gives the mbuf back: it is freed all the same. */
-	while ((n = vq_get_used_bulk(txq->vq, done, lens, RECLAIM_BATCH)) > 0) {
+	/* Lengths mean nothing on tx: in order, the ring's entries are not even read. */
+	while ((n = vq_reclaim_bulk(txq->vq, done, RECLAIM_BATCH)) > 0) {
 		rte_pktmbuf_free_bulk((struct rte_mbuf **)done, n);
 		if (n < RECLAIM_BATCH)
 			break;
@@ -115,6 +114,7 @@ static inline bool tx_simple_run(struct vpmd_txq *txq, struct rte_mbuf **pkts, u
 	void *cookies[TX_RUN_MAX];
 	uint16_t room = vq_num_free(txq->vq), n = 0, added, i;
 	uint16_t first = *nb_tx;
+	uint64_t run_bytes = 0;
 
 	if (room < nb_pkts - first && !*reclaimed) {
 		vpmd_tx_reclaim(txq);
@@ -132,17 +132,21 @@ static inline bool tx_simple_run(struct vpmd_txq *txq, struct rte_mbuf **pkts, u
 		bufs[n].addr = (uint64_t)(uintptr_t)hdr;
 		bufs[n].len = (uint32_t)m->data_len + VPMD_HDR_SIZE;
 		cookies[n] = m;
+		run_bytes += m->pkt_len;
 		n++;
 	}
 	if (n == 0)
 		return false;
 	added = vq_add_bulk(txq->vq, bufs, cookies, n, false);
-	for (i = 0; i < added; i++) {
-		uint32_t len = pkts[first + i]->pkt_len;
-
-		txq->stats.size_bins[vpmd_size_bin(len)]++;
-		*bytes += len;
+	if (unlikely(added < n)) {
+		/* Only a queue that broke under us takes fewer than it had room for. */
+		for (i = added; i < n; i++)
+			run_bytes -= pkts[first + i]->pkt_len;
 	}
+	/* Counted while the mbufs are still in cache: this is the last look at them. */
+	for (i = 0; i < added; i++)
+		txq->stats.size_bins[vpmd_size_bin(bufs[i].len - VPMD_HDR_SIZE)]++;
+	*bytes += run_bytes;
 	*nb_tx = (uint16_t)(first + added);
 	return added > 0;
 }

@@ -147,11 +147,16 @@ int vq_add(struct virtqueue *vq, const struct vq_buf *bufs, uint16_t n_out, uint
 
 /**
  * Add @n chains of one buffer each, bufs[i] tagged with cookies[i] (not
- * NULL), all device-writable if @writable: what vq_add() would do one by
- * one, in one call (a burst of rx buffers, or of packets whose header sits
- * in their headroom). Returns how many were added, from the first: fewer
- * than @n when the ring fills (counted once in ring_full), 0 when the
- * queue is broken or a cookie is NULL.
+ * NULL), all device-writable if @writable, and publish them: what vq_add()
+ * one by one and then vq_publish() would do, in one call (a burst of rx
+ * buffers, or of packets whose header sits in their headroom). Chains
+ * vq_add() left unpublished are published too, first. The device may see
+ * each chain as soon as it is written: on a packed ring each descriptor is
+ * written whole, flags last, so that its cache line is fetched from the
+ * device once. Notifying is still the caller's (vq_kick()). Returns how
+ * many were added, from the first: fewer than @n when the ring fills
+ * (counted once in ring_full), 0 when the queue is broken or a cookie is
+ * NULL.
  */
 uint16_t vq_add_bulk(struct virtqueue *vq, const struct vq_buf *bufs, void *const *cookies,
 		     uint16_t n, bool writable);
@@ -222,6 +227,17 @@ int vq_get_used(struct virtqueue *vq, void **cookie, uint32_t *len);
  * nothing more is pending or the queue is (now) broken (vq_is_broken()).
  */
 uint16_t vq_get_used_bulk(struct virtqueue *vq, void **cookies, uint32_t *lens, uint16_t max);
+
+/**
+ * Up to @max chains the device is done with, oldest first, for a caller
+ * that frees them without looking at lengths (transmit completions):
+ * cookies only, refused lengths included. With IN_ORDER a split ring reads
+ * only the device's used index, which counts the chains done, and never its
+ * entries; a packed ring reads one descriptor per batch the device
+ * completed. Without IN_ORDER it is vq_get_used_bulk() without the lengths.
+ * Returns the count; it stops early as vq_get_used_bulk() does.
+ */
+uint16_t vq_reclaim_bulk(struct virtqueue *vq, void **cookies, uint16_t max);
 
 /** True if vq_get_used() would find an entry now (it may still refuse it). */
 bool vq_has_used(const struct virtqueue *vq);
