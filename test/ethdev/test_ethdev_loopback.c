@@ -13,7 +13,7 @@
  * mbuf in front). Afterwards net_vpmd's stats and xstats must agree with the
  * traffic, and after stop and close every mbuf must be back in its pool.
  *
- * Usage: test_ethdev_loopback split|packed mrg|nomrg
+ * Usage: test_ethdev_loopback split|packed mrg|nomrg [inorder]
  * Exit: 0 pass, 1 fail, 77 skip (cannot initialise EAL without root).
  * net_vpmd is loaded with -d librte_net_vpmd.so: LD_LIBRARY_PATH must name
  * its directory (meson's test environment does).
@@ -557,6 +557,7 @@ static const uint16_t fixed_sizes[] = {
 struct config {
 	bool packed;
 	bool mrg;
+	bool in_order;
 };
 
 static unsigned int fixed_upto(uint16_t *out, uint16_t max_len)
@@ -709,7 +710,7 @@ static int traffic(const struct config *cfg, struct port *vhost, struct port *vp
 
 static int usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s split|packed mrg|nomrg\n", prog);
+	fprintf(stderr, "usage: %s split|packed mrg|nomrg [inorder]\n", prog);
 	return EXIT_FAILURE;
 }
 
@@ -719,7 +720,7 @@ int main(int argc, char **argv)
 	struct env env;
 	char vpmd_args[128], cfg_name[32];
 
-	if (argc != 3)
+	if (argc != 3 && argc != 4)
 		return usage(argv[0]);
 	if (strcmp(argv[1], "split") == 0)
 		cfg.packed = false;
@@ -733,13 +734,18 @@ int main(int argc, char **argv)
 		cfg.mrg = false;
 	else
 		return usage(argv[0]);
-	snprintf(cfg_name, sizeof(cfg_name), "%s,%s", argv[1], argv[2]);
+	cfg.in_order = argc == 4;
+	if (cfg.in_order && strcmp(argv[3], "inorder") != 0)
+		return usage(argv[0]);
+	snprintf(cfg_name, sizeof(cfg_name), "%s,%s%s", argv[1], argv[2],
+		 cfg.in_order ? ",inorder" : "");
 
 	if (env_init(&env, argv[0], NB_MBUFS) < 0)
 		goto out;
 	printf("config %s\n", cfg_name);
-	snprintf(vpmd_args, sizeof(vpmd_args), "packed_vq=%d,mrg_rxbuf=%d,mac=02:00:00:00:00:01",
-		 cfg.packed, cfg.mrg);
+	snprintf(vpmd_args, sizeof(vpmd_args),
+		 "packed_vq=%d,mrg_rxbuf=%d,in_order=%d,mac=02:00:00:00:00:01", cfg.packed, cfg.mrg,
+		 cfg.in_order);
 	if (env_probe(&env, "", vpmd_args) < 0)
 		goto out;
 	if (port_setup(&env.vhost, true, MAX_FRAME) < 0 ||
@@ -753,7 +759,8 @@ int main(int argc, char **argv)
 		if (rte_eth_rx_burst_mode_get(env.vpmd.id, 0, &mode) == 0)
 			printf("%s rx burst mode: %s\n", env.vpmd.name, mode.info);
 		if (cfg.packed != (strstr(mode.info, "packed") != NULL) ||
-		    cfg.mrg != (strstr(mode.info, "mergeable") != NULL))
+		    cfg.mrg != (strstr(mode.info, "mergeable") != NULL) ||
+		    cfg.in_order != (strstr(mode.info, "in-order") != NULL))
 			fail("%s runs '%s', asked %s", env.vpmd.name, mode.info, cfg_name);
 	}
 

@@ -281,9 +281,10 @@ static int vpmd_burst_mode_get(struct rte_eth_dev *dev, uint16_t queue_id,
 	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
 
 	(void)queue_id;
-	snprintf(mode->info, sizeof(mode->info), "%s scalar%s",
+	snprintf(mode->info, sizeof(mode->info), "%s scalar%s%s",
 		 ad->args.packed_vq ? "packed" : "split",
-		 virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_MRG_RXBUF) ? " mergeable" : "");
+		 virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_MRG_RXBUF) ? " mergeable" : "",
+		 virtio_dev_has_feature(&ad->vdev, VIRTIO_F_IN_ORDER) ? " in-order" : "");
 	return 0;
 }
 
