@@ -171,7 +171,7 @@ struct flow {
 	const uint16_t *fixed; /* sent first, then pseudo-random lengths */
 	unsigned int n_fixed;
 	uint32_t rng_len_tx, rng_len_rx, rng_shape;
-	bool vary_shape; /* shared / no-headroom mbufs (the net_vpmd side) */
+	bool vary_shape; /* shared / no-headroom / other pool's mbufs (the net_vpmd side) */
 	/* progress */
 	struct rte_mbuf *pending[BURST];
 	bool pending_ref[BURST];
@@ -208,8 +208,12 @@ static int flow_tx(struct flow *f)
 			shape = SHAPE_NOROOM;
 		if (f->vary_shape && seq % 7 == 5)
 			shape = SHAPE_SHARED;
-		m = frame_build(f->tx->mp, f->id, seq, len, shape, &f->rng_shape,
-				&f->pending_ref[f->n_pending]);
+		/*
+		 * Now and then a frame from the other port's pool: a driver
+		 * that puts its completions back to one pool must notice.
+		 */
+		m = frame_build(f->vary_shape && seq % 11 == 6 ? f->rx->mp : f->tx->mp, f->id, seq,
+				len, shape, &f->rng_shape, &f->pending_ref[f->n_pending]);
 		if (m == NULL) {
 			fail("%s: no mbuf for frame %" PRIu32 " (%u bytes)", f->name, seq, len);
 			return -ENOMEM;

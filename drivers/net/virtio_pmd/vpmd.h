@@ -90,8 +90,33 @@ struct vpmd_txq {
 	uint16_t nb_desc;
 	uint16_t free_thresh; /* reclaim completions when fewer descriptors are free */
 	bool hdr_offload;     /* CSUM: checksum and TSO requests go in the header */
+	/* Pool of the packets a completion may put back raw; see vpmd_tx.c. */
+	struct rte_mempool *raw_free_pool;
 	struct vpmd_queue_stats stats;
 };
+
+/*
+ * A tx cookie is the packet's first mbuf, with bit 0 set when freeing it
+ * takes rte_pktmbuf_free() (more than one segment, a header mbuf in front,
+ * another pool); clear, the mbuf goes back to raw_free_pool as it is.
+ * mbufs are cache-line aligned: bit 0 of their address is always free.
+ */
+#define VPMD_TX_COOKIE_FULL_FREE ((uintptr_t)1)
+
+static inline void *vpmd_tx_cookie(struct rte_mbuf *m, bool full_free)
+{
+	return (void *)((uintptr_t)m | (full_free ? VPMD_TX_COOKIE_FULL_FREE : 0));
+}
+
+static inline struct rte_mbuf *vpmd_tx_cookie_mbuf(void *cookie)
+{
+	return (struct rte_mbuf *)((uintptr_t)cookie & ~VPMD_TX_COOKIE_FULL_FREE);
+}
+
+static inline bool vpmd_tx_cookie_full_free(const void *cookie)
+{
+	return ((uintptr_t)cookie & VPMD_TX_COOKIE_FULL_FREE) != 0;
+}
 
 struct vpmd_adapter {
 	char name[RTE_DEV_NAME_MAX_LEN];

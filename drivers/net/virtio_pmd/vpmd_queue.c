@@ -153,7 +153,7 @@ static void txq_drain(struct vpmd_txq *txq)
 
 	if (txq->vq != NULL)
 		while ((m = vq_detach_unused(txq->vq)) != NULL)
-			rte_pktmbuf_free(m);
+			rte_pktmbuf_free(vpmd_tx_cookie_mbuf(m));
 }
 
 void vpmd_rx_queue_release(struct rte_eth_dev *dev, uint16_t queue_id)
