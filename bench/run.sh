@@ -9,7 +9,10 @@
 # over a FIFO, and reads the frontend port's packet rate from testpmd's own
 # "Throughput (since last show)" figure: testpmd times the interval between
 # two "show port stats" with the TSC, so our sleep's jitter does not enter the
-# number. See doc/bench.md for the method.
+# number. Before and after each trial, build/bench/c2c_latency measures the
+# core-to-core cache-line round trip, which the host of a VM changes under
+# us; a pair of trials whose readings disagree is rerun. See doc/bench.md for
+# the method.
 #
 # Not a unit test: meson does not know about it.
 
@@ -40,8 +43,15 @@ usage: bench/run.sh [options]
   --tx-first N      bursts of 32 that seed io loopback (default 8)
   --max-other-cpu P a trial in which more than P% of the machine's CPU went
                     to anything but its two testpmd is rerun (default 5)
-  --retries N       reruns of such a disturbed trial (default 2); after that
-                    it is kept and counted as disturbed
+  --c2c PATH        the core-to-core latency program, run before and after
+                    each trial (default build/bench/c2c_latency); without it
+                    the bench runs but cannot control for core placement
+  --c2c-tolerance PCT
+                    A and B of a trial (both before and after readings) must
+                    agree within PCT% on the core-to-core round trip, else
+                    the pair is rerun (default 35)
+  --retries N       reruns of a disturbed pair, for either reason (default
+                    2); after that it is kept and flagged
   --quiet-wait SECS before each trial, wait up to SECS for other
                     dpdk-testpmd processes to end, and before a rerun also
                     for the machine to be idle (default 120)
@@ -56,10 +66,12 @@ Rows are LAYOUT-SIZE-MODE: layout split|packed, size 64|1518, mode
   rxonly  backend txonly, frontend rxonly; measures the frontend's Rx pps
 
 Output: per row, the median Mpps of each driver over its trials and their
-min-max; "ratio" is median A / median B; "paired" is the median over trials
-of A/B within one trial (A and B of a trial run back to back, so a slow
-phase of the machine falls on both). The last line says whether every
-"ratio" is >= 1.0. Exit code 0, or 1 if a trial failed, 2 on bad usage.
+min-max; "ratio" is median A / median B over every trial kept; "paired" is
+the median over trials of A/B within one trial, over the pairs whose
+core-to-core readings agree ("pairs": those / all), so that it compares the
+drivers at one placement of the cores; "c2c A/B" is the median round trip
+in ns of each driver's readings. The last line says whether every "ratio"
+is >= 1.0. Exit code 0, or 1 if a trial failed, 2 on bad usage.
 EOF
 }
 
@@ -92,6 +104,8 @@ vpmd_args=
 vu_args=
 tx_first=8
 max_foreign=5
+c2c="$top/build/bench/c2c_latency"
+c2c_tol=35
 retries=2
 quiet_wait=120
 keep_logs=
@@ -115,6 +129,8 @@ while [ $# -gt 0 ]; do
 	--vu-args) vu_args=$2; shift 2 ;;
 	--tx-first) tx_first=${2:?}; shift 2 ;;
 	--max-other-cpu) max_foreign=${2:?}; shift 2 ;;
+	--c2c) c2c=${2:?}; shift 2 ;;
+	--c2c-tolerance) c2c_tol=${2:?}; shift 2 ;;
 	--retries) retries=${2:?}; shift 2 ;;
 	--quiet-wait) quiet_wait=${2:?}; shift 2 ;;
 	--keep-logs) keep_logs=${2:?}; shift 2 ;;
@@ -135,6 +151,7 @@ isnum "$warmup" || die "--warmup wants a number of seconds"
 [[ $in_order =~ ^[01]$ ]] || die "--in-order wants 0 or 1"
 [[ $tx_first =~ ^[1-9][0-9]*$ ]] || die "--tx-first wants a positive integer"
 isnum "$max_foreign" || die "--max-other-cpu wants a percentage"
+isnum "$c2c_tol" || die "--c2c-tolerance wants a percentage"
 [[ $retries =~ ^[0-9]+$ ]] || die "--retries wants a number"
 [[ $quiet_wait =~ ^[0-9]+$ ]] || die "--quiet-wait wants a number of seconds"
 for k in "$kind_a" "$kind_b"; do
@@ -297,7 +314,13 @@ frontend_vdev() {
 	fi
 }
 
-# One trial: sets $trial_rates to "RXPPS TXPPS" of the frontend port, or
+# The CPUs of the two forwarding lcores: the backend's main lcore is 0, so it
+# forwards on 1; the frontend's is 1, so it forwards on 0.
+fwd_cpus=0,1
+
+# One trial: sets $trial_rates to "RXPPS TXPPS" of the frontend port, and
+# $trial_c2c_before and $trial_c2c_after to the core-to-core round trip just
+# before the first testpmd starts and just after the last has ended, or
 # fails. Runs in the main shell (not in $(...)) so that the EXIT trap knows
 # its processes.
 seq_no=0
@@ -323,6 +346,10 @@ run_trial() {
 	local common_eal=(--no-huge -m 1024 --no-pci)
 	local common_app=(-i --no-mlockall --total-num-mbufs=16384 "--txpkts=$size")
 	local be_fd fe_fd be_pid fe_pid
+
+	c2c_sample
+	trial_c2c_before=$c2c_ns
+	trial_c2c_after=-
 
 	prefixes+=("$be_prefix" "$fe_prefix")
 	start_testpmd "$tag-be" "$be_log" -l 0,1 --main-lcore 0 "${common_eal[@]}" \
@@ -370,6 +397,8 @@ run_trial() {
 	echo "quit" >&"$fe_fd"
 	echo "quit" >&"$be_fd"
 	reap
+	c2c_sample
+	trial_c2c_after=$c2c_ns
 
 	# Second Throughput block of the frontend log.
 	trial_rates=$(awk '
@@ -419,12 +448,63 @@ trial_error() {
 	reap
 }
 
+# ---- core placement --------------------------------------------------------
+
+# The host of this VM places the two vCPUs, and moves them, without the guest
+# seeing it (no steal time): the round trip of a cache line between the two
+# forwarding cores goes from about 60 ns to 110 or 350 ns and back, and the
+# packet rate of either driver follows. c2c_latency measures that round trip
+# in some 40 ms, before and after each trial, when no testpmd runs.
+c2c_ok=0   # 1 while the program answers
+c2c_used=0 # 1 once it has given a reading
+
+# Says, once, that the run goes on without the control.
+c2c_off() {
+	c2c_ok=0
+	echo "bench: cannot control for core placement: $1;" \
+		"trials are not checked for a change of the core-to-core latency" >&2
+}
+
+# Sets $c2c_ns to the round trip between the forwarding cores now, in ns,
+# or to "-" without the program.
+c2c_sample() {
+	local out rc=0 msg
+	c2c_ns=-
+	[ "$c2c_ok" = 1 ] || return 0
+	out=$("$c2c" --cpus "$fwd_cpus" 2>"$workdir/c2c.err") || rc=$?
+	if [ "$rc" = 0 ] && isnum "$out"; then
+		c2c_ns=$out
+		c2c_used=1
+	elif [ "$rc" = 0 ]; then
+		c2c_off "$c2c printed '$out', not a number of ns"
+	else
+		msg=$(head -n 1 "$workdir/c2c.err")
+		c2c_off "$c2c failed (exit $rc)${msg:+: $msg}"
+	fi
+}
+
+# max/min of the readings given, as a percentage above 1 ("-" are skipped);
+# prints nothing with fewer than two readings.
+c2c_spread() {
+	echo "$*" | awk '{
+		for (i = 1; i <= NF; i++) {
+			if ($i == "-") continue
+			if (n == 0 || $i < lo) lo = $i
+			if (n == 0 || $i > hi) hi = $i
+			n++
+		} }
+		END { if (n >= 2 && lo > 0) printf "%.0f", 100 * (hi / lo - 1) }'
+}
+
 # ---- the runs --------------------------------------------------------------
 
 declare -A vals   # "row side" -> space-separated Mpps of each trial
 declare -A rawrx rawtx berx betx foreign
+declare -A c2cb c2ca # "row side" -> round trips before and after each trial, ns
 declare -A pairs  # row -> A/B of each trial whose A and B both ran
-declare -A this   # side -> Mpps of the current trial
+declare -A pair_ok # row -> for each of those: true (readings agree), false, - (none)
+# side -> this attempt's Mpps, rates, other CPU and readings of the trial
+declare -A cur_mpps cur_rx cur_tx cur_brx cur_btx cur_foreign cur_c2cb cur_c2ca
 
 n_runs=$(( ${#rows[@]} * trials * ${#sides[@]} ))
 est=$(awk -v n="$n_runs" -v d="$duration" -v w="$warmup" 'BEGIN{printf "%d", n * (d + w + 1.8) / 60 + 1}')
@@ -471,54 +551,129 @@ wait_quiet() {
 	done
 }
 
+if [ -x "$c2c" ]; then
+	c2c=$(realpath "$c2c")
+	c2c_ok=1
+	c2c_sample
+	[ "$c2c_ok" = 1 ] &&
+		echo "bench: core-to-core round trip now $c2c_ns ns (CPUs $fwd_cpus); a pair whose readings differ by over ${c2c_tol}% is rerun" >&2
+else
+	c2c_off "no $c2c (ninja -C build builds it)"
+fi
+
+sides_txt="${sides[*]}"
+
+# Succeeds if $1 > $2 (decimals).
+gt() { awk -v a="$1" -v b="$2" 'BEGIN{exit !(a > b)}'; }
+
 failures=0
-disturbed=0
-retried=0
+disturbed=0  # side trials kept although other work took CPU
+straddled=0  # pairs kept although the core-to-core latency moved
+retried_cpu=0
+retried_c2c=0
 for row in "${rows[@]}"; do
 	mode=${row##*-}
 	for t in $(seq "$trials"); do
-		unset "this[A]" "this[B]"
-		for s in "${sides[@]}"; do
-			k=$(kind_of "$s")
-			attempt=0
-			while :; do
-				if [ "$attempt" = 0 ]; then wait_quiet testpmd; else wait_quiet idle; fi
+		# A and B of a trial run back to back and are judged together: a
+		# rerun reruns both, so they stay back to back, and neither side
+		# is rerun more often than the other.
+		attempt=0
+		while :; do
+			cur_mpps=() cur_rx=() cur_tx=() cur_brx=() cur_btx=() cur_foreign=()
+			cur_c2cb=() cur_c2ca=()
+			failed=0
+			if [ "$attempt" = 0 ]; then wait_quiet testpmd; else wait_quiet idle; fi
+			for s in "${sides[@]}"; do
+				k=$(kind_of "$s")
+				[ "$s" != "${sides[0]}" ] && wait_quiet testpmd
 				if ! run_trial "$k" "$row"; then
 					failures=$((failures + 1))
+					failed=1
 					echo "bench: $row $s($k) trial $t failed" >&2
-					break
-				fi
-				if awk -v f="$trial_foreign" -v m="$max_foreign" 'BEGIN{exit !(f > m)}'; then
-					if [ "$attempt" -lt "$retries" ]; then
-						attempt=$((attempt + 1))
-						retried=$((retried + 1))
-						echo "bench: $row $s($k) trial $t: ${trial_foreign}% of the CPU went elsewhere; retrying" >&2
-						continue
-					fi
-					disturbed=$((disturbed + 1))
-					echo "bench: $row $s($k) trial $t: ${trial_foreign}% of the CPU went elsewhere; kept, flagged" >&2
+					continue
 				fi
 				read -r rx tx <<<"$trial_rates"
 				read -r brx btx <<<"$trial_be_rates"
 				if [ "$mode" = txonly ]; then pps=$tx; else pps=$rx; fi
 				mpps=$(awk -v p="$pps" 'BEGIN{printf "%.3f", p / 1e6}')
-				vals["$row $s"]+="$mpps "
-				rawrx["$row $s"]+="$rx "
-				rawtx["$row $s"]+="$tx "
-				berx["$row $s"]+="$brx "
-				betx["$row $s"]+="$btx "
-				foreign["$row $s"]+="$trial_foreign "
-				this[$s]=$mpps
-				[ "$verbose" = 1 ] &&
-					echo "bench: $row $s($k) trial $t: $mpps Mpps (frontend rx $rx tx $tx, backend rx $brx tx $btx pps; other CPU ${trial_foreign}%)" >&2
-				break
+				cur_mpps[$s]=$mpps cur_rx[$s]=$rx cur_tx[$s]=$tx
+				cur_brx[$s]=$brx cur_btx[$s]=$btx cur_foreign[$s]=$trial_foreign
+				cur_c2cb[$s]=$trial_c2c_before cur_c2ca[$s]=$trial_c2c_after
+				if [ "$verbose" = 1 ]; then
+					again=
+					[ "$attempt" -gt 0 ] && again=" (rerun $attempt)"
+					c2c_v=
+					[ "$trial_c2c_before$trial_c2c_after" != -- ] &&
+						c2c_v="; c2c $trial_c2c_before->$trial_c2c_after ns"
+					echo "bench: $row $s($k) trial $t$again: $mpps Mpps (frontend rx $rx tx $tx, backend rx $brx tx $btx pps; other CPU ${trial_foreign}%$c2c_v)" >&2
+				fi
 			done
+
+			# What disturbed this attempt: other work on the CPUs, or a
+			# move of the cores between or during the trials, seen as
+			# readings that disagree.
+			why=
+			cpu_bad=0
+			readings=
+			c2c_txt=
+			c2c_all=1 # every side that ran has both readings
+			for s in "${sides[@]}"; do
+				[ -n "${cur_mpps[$s]:-}" ] || continue
+				if gt "${cur_foreign[$s]}" "$max_foreign"; then
+					cpu_bad=1
+					why+="${why:+; }$s($(kind_of "$s")): ${cur_foreign[$s]}% of the CPU went elsewhere"
+				fi
+				readings+="${cur_c2cb[$s]} ${cur_c2ca[$s]} "
+				[ "${cur_c2cb[$s]}" = - ] || [ "${cur_c2ca[$s]}" = - ] && c2c_all=0
+				c2c_txt+="${c2c_txt:+, }$s ${cur_c2cb[$s]}->${cur_c2ca[$s]}"
+			done
+			spread=$(c2c_spread "$readings")
+			c2c_bad=0
+			if [ -n "$spread" ] && gt "$spread" "$c2c_tol"; then
+				c2c_bad=1
+				why+="${why:+; }core-to-core round trip ($c2c_txt ns) differs by ${spread}%"
+			fi
+			if [ -n "$why" ] && [ "$failed" = 0 ] && [ "$attempt" -lt "$retries" ]; then
+				attempt=$((attempt + 1))
+				[ "$cpu_bad" = 1 ] && retried_cpu=$((retried_cpu + 1))
+				[ "$c2c_bad" = 1 ] && retried_c2c=$((retried_c2c + 1))
+				echo "bench: $row trial $t: $why; rerunning ${sides_txt// / and }" >&2
+				continue
+			fi
+			for s in "${sides[@]}"; do
+				[ -n "${cur_mpps[$s]:-}" ] || continue
+				if gt "${cur_foreign[$s]}" "$max_foreign"; then
+					disturbed=$((disturbed + 1))
+					echo "bench: $row $s($(kind_of "$s")) trial $t: ${cur_foreign[$s]}% of the CPU went elsewhere; kept, flagged" >&2
+				fi
+				vals["$row $s"]+="${cur_mpps[$s]} "
+				rawrx["$row $s"]+="${cur_rx[$s]} "
+				rawtx["$row $s"]+="${cur_tx[$s]} "
+				berx["$row $s"]+="${cur_brx[$s]} "
+				betx["$row $s"]+="${cur_btx[$s]} "
+				foreign["$row $s"]+="${cur_foreign[$s]} "
+				c2cb["$row $s"]+="${cur_c2cb[$s]} "
+				c2ca["$row $s"]+="${cur_c2ca[$s]} "
+			done
+			if [ "$c2c_bad" = 1 ]; then
+				straddled=$((straddled + 1))
+				echo "bench: $row trial $t: core-to-core round trip ($c2c_txt ns) differs by ${spread}%; kept, flagged, not in \"paired\"" >&2
+			fi
+			# A and B of one trial ran back to back; with readings that
+			# agree, at one placement of the cores too.
+			if [ -n "${cur_mpps[A]:-}" ] && [ -n "${cur_mpps[B]:-}" ]; then
+				pairs["$row"]+="$(awk -v a="${cur_mpps[A]}" -v b="${cur_mpps[B]}" \
+					'BEGIN{if (b > 0) printf "%.3f", a / b; else print "-"}') "
+				if [ "$c2c_bad" = 1 ]; then
+					pair_ok["$row"]+="false "
+				elif [ "$c2c_all" = 1 ]; then
+					pair_ok["$row"]+="true "
+				else
+					pair_ok["$row"]+="- "
+				fi
+			fi
+			break
 		done
-		# A and B of one trial ran back to back, under the same conditions.
-		if [ -n "${this[A]:-}" ] && [ -n "${this[B]:-}" ]; then
-			pairs["$row"]+="$(awk -v a="${this[A]}" -v b="${this[B]}" \
-				'BEGIN{if (b > 0) printf "%.3f", a / b; else print ""}') "
-		fi
 	done
 done
 
@@ -535,20 +690,37 @@ stats() {
 		}'
 }
 
-jl() { # "v1 v2 " -> "[v1, v2]"
-	local v
-	v=$(echo "$1" | xargs | sed 's/ /, /g')
-	echo "[$v]"
+jl() { # "v1 - v2 " -> "[v1, null, v2]"
+	echo "$1" | awk '{ for (i = 1; i <= NF; i++) s = s (i > 1 ? ", " : "") ($i == "-" ? "null" : $i) }
+		END { print "[" s "]" }'
 }
 jn() { if [ "$1" = - ]; then echo null; else echo "$1"; fi; }
+# Median of the core-to-core readings of one side of a row, before and
+# after each of its trials, in ns ("-" without any).
+c2c_median() {
+	local m
+	read -r m _ _ <<<"$(stats "$(echo "${c2cb["$1 $2"]:-} ${c2ca["$1 $2"]:-}" | sed "s/-//g")")"
+	[ "$m" = - ] || m=$(awk -v m="$m" 'BEGIN{printf "%.0f", m}')
+	echo "$m"
+}
+
+# The A/B ratios of a row's pairs that "paired" takes: all but those whose
+# core-to-core readings disagree (without the program, all of them).
+paired_used() {
+	local row=$1
+	paste -d' ' <(echo "${pairs["$row"]:-}" | xargs -n 1) <(echo "${pair_ok["$row"]:-}" | xargs -n 1) |
+		awk '$1 != "-" && $1 != "" && $2 != "false" { print $1 }' | xargs
+}
+
 # One side of a row as a JSON object.
 json_side() {
 	local row=$1 s=$2
-	printf '{"driver": "%s", "median_mpps": %s, "min_mpps": %s, "max_mpps": %s, "trials_mpps": %s, "rx_pps": %s, "tx_pps": %s, "backend_rx_pps": %s, "backend_tx_pps": %s, "other_cpu_pct": %s}' \
+	printf '{"driver": "%s", "median_mpps": %s, "min_mpps": %s, "max_mpps": %s, "trials_mpps": %s, "rx_pps": %s, "tx_pps": %s, "backend_rx_pps": %s, "backend_tx_pps": %s, "other_cpu_pct": %s, "c2c_before_ns": %s, "c2c_after_ns": %s, "c2c_median_ns": %s}' \
 		"$(kind_of "$s")" "$(jn "$3")" "$(jn "$4")" "$(jn "$5")" "$(jl "${vals["$row $s"]:-}")" \
 		"$(jl "${rawrx["$row $s"]:-}")" "$(jl "${rawtx["$row $s"]:-}")" \
 		"$(jl "${berx["$row $s"]:-}")" "$(jl "${betx["$row $s"]:-}")" \
-		"$(jl "${foreign["$row $s"]:-}")"
+		"$(jl "${foreign["$row $s"]:-}")" "$(jl "${c2cb["$row $s"]:-}")" \
+		"$(jl "${c2ca["$row $s"]:-}")" "$(jn "$(c2c_median "$row" "$s")")"
 }
 
 label_a="$kind_a"
@@ -559,7 +731,7 @@ if [ "$kind_a" = "$kind_b" ]; then
 fi
 
 echo
-printf '%-18s %9s %15s   %9s %15s   %6s %7s\n' "row (Mpps)" "$label_a" "min-max" "$label_b" "min-max" "ratio" "paired"
+printf '%-18s %9s %15s   %9s %15s   %6s %7s %5s %9s\n' "row (Mpps)" "$label_a" "min-max" "$label_b" "min-max" "ratio" "paired" "pairs" "c2c A/B"
 all_ok=1
 any_ratio=0
 json_rows=()
@@ -594,14 +766,20 @@ for row in "${rows[@]}"; do
 		ratio="-"
 		all_ok=0
 	fi
-	read -r pmed _ _ <<<"$(stats "${pairs["$row"]:-}")"
-	printf '%-18s %9s %15s   %9s %15s   %6s %7s\n' "$row" "$a_txt" "$a_rng" "$b_txt" "$b_rng" "$ratio" "$pmed"
+	used=$(paired_used "$row")
+	read -r pmed _ _ <<<"$(stats "$used")"
+	n_used=$(echo "$used" | wc -w)
+	n_pairs=$(echo "${pairs["$row"]:-}" | wc -w)
+	c2c_a=$(c2c_median "$row" A)
+	c2c_b=$(c2c_median "$row" B)
+	printf '%-18s %9s %15s   %9s %15s   %6s %7s %5s %9s\n' "$row" "$a_txt" "$a_rng" "$b_txt" "$b_rng" \
+		"$ratio" "$pmed" "$n_used/$n_pairs" "$c2c_a/$c2c_b"
 
-	json_rows+=("$(printf '    {"row": "%s", "layout": "%s", "size": %s, "mode": "%s",\n     "a": %s,\n     "b": %s,\n     "ratio": %s, "paired_ratios": %s, "paired_ratio_median": %s}' \
+	json_rows+=("$(printf '    {"row": "%s", "layout": "%s", "size": %s, "mode": "%s",\n     "a": %s,\n     "b": %s,\n     "ratio": %s, "paired_ratios": %s, "paired_matched": %s, "paired_ratio_median": %s, "pairs_in_paired": %s}' \
 		"$row" "${row%%-*}" "$(echo "$row" | cut -d- -f2)" "${row##*-}" \
 		"$(json_side "$row" A "$ma" "$lo_a" "$hi_a")" \
 		"$(json_side "$row" B "$mb" "$lo_b" "$hi_b")" "$(jn "$ratio")" \
-		"$(jl "${pairs["$row"]:-}")" "$(jn "$pmed")")")
+		"$(jl "${pairs["$row"]:-}")" "$(jl "${pair_ok["$row"]:-}")" "$(jn "$pmed")" "$n_used")")
 done
 
 echo
@@ -617,9 +795,13 @@ else
 	verdict="every ratio $label_a/$label_b >= 1.0: NO"
 fi
 [ "$failures" -gt 0 ] && echo "bench: $failures trial(s) failed" >&2
-[ "$retried" -gt 0 ] && echo "bench: $retried trial(s) rerun because other work took CPU" >&2
+[ "$retried_cpu" -gt 0 ] && echo "bench: $retried_cpu pair(s) rerun because other work took CPU" >&2
+[ "$retried_c2c" -gt 0 ] &&
+	echo "bench: $retried_c2c pair(s) rerun because the core-to-core round trip moved (over ${c2c_tol}%)" >&2
 [ "$disturbed" -gt 0 ] &&
 	echo "bench: warning: $disturbed trial(s) kept although other work took over ${max_foreign}% of the CPU; rerun when the machine is quiet" >&2
+[ "$straddled" -gt 0 ] &&
+	echo "bench: warning: $straddled pair(s) kept although the core-to-core round trip moved; they count in the medians and \"ratio\", not in \"paired\"" >&2
 
 if [ -n "$json" ]; then
 	{
@@ -630,6 +812,11 @@ if [ -n "$json" ]; then
 			"$duration" "$warmup" "$trials" "$queue_size" "$mrg_rxbuf" "$in_order" "$tx_first"
 		printf '  "failures": %s, "disturbed_trials": %s, "all_ratios_ge_1": %s,\n' "$failures" "$disturbed" \
 			"$([ "$any_ratio" = 1 ] && [ "$all_ok" = 1 ] && echo true || echo false)"
+		printf '  "c2c_program": %s, "c2c_controlled": %s, "c2c_cpus": [%s], "c2c_tolerance_pct": %s,\n' \
+			"$([ "$c2c_used" = 1 ] && echo "\"$c2c\"" || echo null)" \
+			"$([ "$c2c_used" = 1 ] && [ "$c2c_ok" = 1 ] && echo true || echo false)" "$fwd_cpus" "$c2c_tol"
+		printf '  "pairs_rerun_cpu": %s, "pairs_rerun_c2c": %s, "straddled_pairs": %s, "retries": %s,\n' \
+			"$retried_cpu" "$retried_c2c" "$straddled" "$retries"
 		echo '  "rows": ['
 		for i in "${!json_rows[@]}"; do
 			sep=,
