@@ -156,7 +156,9 @@ static inline bool tx_simple_run(struct vpmd_txq *txq, struct rte_mbuf **pkts, u
 		if (unlikely(txq->raw_free_pool == NULL))
 			txq->raw_free_pool = m->pool;
 		cookies[n] = vpmd_tx_cookie(m, m->pool != txq->raw_free_pool);
+		/* Counted now, while the mbuf is in cache: this is our last look at it. */
 		run_bytes += m->pkt_len;
+		txq->stats.size_bins[vpmd_size_bin(m->pkt_len)]++;
 		n++;
 	}
 	if (n == 0)
@@ -164,12 +166,11 @@ static inline bool tx_simple_run(struct vpmd_txq *txq, struct rte_mbuf **pkts, u
 	added = vq_add_bulk(txq->vq, bufs, cookies, n, false);
 	if (unlikely(added < n)) {
 		/* Only a queue that broke under us takes fewer than it had room for. */
-		for (i = added; i < n; i++)
+		for (i = added; i < n; i++) {
 			run_bytes -= pkts[first + i]->pkt_len;
+			txq->stats.size_bins[vpmd_size_bin(pkts[first + i]->pkt_len)]--;
+		}
 	}
-	/* Counted while the mbufs are still in cache: this is the last look at them. */
-	for (i = 0; i < added; i++)
-		txq->stats.size_bins[vpmd_size_bin(bufs[i].len - VPMD_HDR_SIZE)]++;
 	*bytes += run_bytes;
 	*nb_tx = (uint16_t)(first + added);
 	return added > 0;
