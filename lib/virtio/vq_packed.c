@@ -150,12 +150,15 @@ int vq_packed_add(struct virtqueue *vq, const struct vq_buf *bufs, uint16_t n_ou
 	return 0;
 }
 
+/* Descriptors per 64-byte cache line; the ring starts on a line (vq_create). */
+#define DESCS_PER_LINE (64 / sizeof(struct vring_packed_desc))
+
 uint16_t vq_packed_add_bulk(struct virtqueue *vq, const struct vq_buf *bufs, void *const *cookies,
 			    uint16_t n, bool writable)
 {
 	struct vq_packed *p = &vq->packed;
-	uint16_t slot, wrap_flags, i;
-	bool wrap;
+	uint16_t slot = p->next_avail, i = 0, wrap_flags;
+	bool wrap = p->avail_wrap;
 
 	if (n > vq->num_free) {
 		vq->stats.ring_full++;
@@ -167,34 +170,47 @@ uint16_t vq_packed_add_bulk(struct virtqueue *vq, const struct vq_buf *bufs, voi
 	vq_packed_publish(vq);
 
 	/*
-	 * One pass, each descriptor written whole, its flags last: a ring line
-	 * the device last wrote is fetched once and left complete, rather than
-	 * filled now and visited again at publish.
+	 * A cache line of the ring at a time: the bodies of its descriptors,
+	 * then their flags from the last to the first. The line is fetched
+	 * from the device's core once and left complete, and a device that
+	 * polls the first slot finds the whole line available at once (DPDK's
+	 * vhost then takes four in one go) instead of pulling the line back
+	 * for every descriptor. Slots after the first are never looked at
+	 * before it: the device reads the ring in order.
 	 */
-	slot = p->next_avail;
-	wrap = p->avail_wrap;
 	wrap_flags = (uint16_t)((writable ? VRING_DESC_F_WRITE : 0) | avail_bits(wrap));
-	for (i = 0; i < n; i++) {
-		uint16_t id;
-		struct vq_chain *chain;
+	while (i < n) {
+		uint16_t group = (uint16_t)(DESCS_PER_LINE - (slot % DESCS_PER_LINE)), j;
 
-		if (vq->in_order) {
-			id = slot;
-		} else {
-			id = p->free_id;
-			p->free_id = p->id_next[id];
+		if (group > n - i)
+			group = (uint16_t)(n - i);
+		if (group > vq->size - slot)
+			group = (uint16_t)(vq->size - slot); /* the wrap counter flips at the end */
+		for (j = 0; j < group; j++) {
+			uint16_t s = (uint16_t)(slot + j), id;
+			struct vq_chain *chain;
+
+			if (vq->in_order) {
+				id = s;
+			} else {
+				id = p->free_id;
+				p->free_id = p->id_next[id];
+			}
+			p->desc[s].addr = htole64(bufs[i + j].addr);
+			p->desc[s].len = htole32(bufs[i + j].len);
+			p->desc[s].id = htole16(id);
+			chain = &vq->chains[id];
+			chain->cookie = cookies[i + j];
+			chain->writable_len = writable ? bufs[i + j].len : 0;
+			chain->ndescs = 1;
 		}
-		p->desc[slot].addr = htole64(bufs[i].addr);
-		p->desc[slot].len = htole32(bufs[i].len);
-		p->desc[slot].id = htole16(id);
-		/* 2.8.21.1: the release store orders the body before the flags. */
-		__atomic_store_n(&p->desc[slot].flags, htole16(wrap_flags), __ATOMIC_RELEASE);
-
-		chain = &vq->chains[id];
-		chain->cookie = cookies[i];
-		chain->writable_len = writable ? bufs[i].len : 0;
-		chain->ndescs = 1;
-		if (++slot == vq->size) {
+		/* 2.8.21.1: the bodies before any of the flags. */
+		vq_barrier_before_publish();
+		for (j = group; j-- > 0;)
+			VQ_WRITE_ONCE(p->desc[slot + j].flags, htole16(wrap_flags));
+		i = (uint16_t)(i + group);
+		slot = (uint16_t)(slot + group);
+		if (slot == vq->size) {
 			slot = 0;
 			wrap = !wrap;
 			wrap_flags = (uint16_t)((writable ? VRING_DESC_F_WRITE : 0) | avail_bits(wrap));
