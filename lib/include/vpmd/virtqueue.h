@@ -151,9 +151,10 @@ int vq_add(struct virtqueue *vq, const struct vq_buf *bufs, uint16_t n_out, uint
  * one by one and then vq_publish() would do, in one call (a burst of rx
  * buffers, or of packets whose header sits in their headroom). Chains
  * vq_add() left unpublished are published too, first. The device may see
- * each chain as soon as it is written: on a packed ring each descriptor is
- * written whole, flags last, so that its cache line is fetched from the
- * device once. Notifying is still the caller's (vq_kick()). Returns how
+ * each chain as soon as it is written: a packed ring is written a cache
+ * line at a time, the flags of its descriptors last (the first slot's
+ * last of all), so that the line is fetched from the device once and
+ * handed over whole. Notifying is still the caller's (vq_kick()). Returns how
  * many were added, from the first: fewer than @n when the ring fills
  * (counted once in ring_full), 0 when the queue is broken or a cookie is
  * NULL.
