@@ -213,7 +213,8 @@ uint16_t vq_packed_add_bulk(struct virtqueue *vq, const struct vq_buf *bufs, voi
 		if (slot == vq->size) {
 			slot = 0;
 			wrap = !wrap;
-			wrap_flags = (uint16_t)((writable ? VRING_DESC_F_WRITE : 0) | avail_bits(wrap));
+			wrap_flags =
+			    (uint16_t)((writable ? VRING_DESC_F_WRITE : 0) | avail_bits(wrap));
 		}
 	}
 	p->next_avail = slot;
@@ -326,8 +327,8 @@ static inline void *release_chain(struct virtqueue *vq, uint16_t id)
 }
 
 /* Hand back chain @id, which the device said it wrote @used_len bytes into. */
-static inline int complete_chain(struct virtqueue *vq, uint16_t id, uint32_t used_len, void **cookie,
-			  uint32_t *len)
+static inline int complete_chain(struct virtqueue *vq, uint16_t id, uint32_t used_len,
+				 void **cookie, uint32_t *len)
 {
 	bool too_long = used_len > vq->chains[id].writable_len;
 
@@ -453,8 +454,7 @@ int vq_packed_get_used(struct virtqueue *vq, void **cookie, uint32_t *len)
 	return packed_get_used(vq, cookie, len);
 }
 
-uint16_t vq_packed_get_used_bulk(struct virtqueue *vq, void **cookies, uint32_t *lens,
-				 uint16_t max)
+uint16_t vq_packed_get_used_bulk(struct virtqueue *vq, void **cookies, uint32_t *lens, uint16_t max)
 {
 	return vq_get_used_loop(vq, packed_get_used, cookies, lens, max);
 }

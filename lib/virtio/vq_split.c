@@ -238,8 +238,8 @@ static inline void free_chain(struct virtqueue *vq, uint16_t head)
 }
 
 /* Give back the chain at @head, which the device said it wrote @used_len bytes into. */
-static inline int complete_chain(struct virtqueue *vq, uint16_t head, uint32_t used_len, void **cookie,
-			  uint32_t *len)
+static inline int complete_chain(struct virtqueue *vq, uint16_t head, uint32_t used_len,
+				 void **cookie, uint32_t *len)
 {
 	struct vq_chain *chain = &vq->chains[head];
 	bool too_long = used_len > chain->writable_len;
@@ -397,15 +397,18 @@ static uint16_t split_reclaim_in_order(struct virtqueue *vq, void **cookies, uin
 	if (s->last_used_idx == s->used_idx_seen) {
 		/* The acquire orders the device's work on the buffers before our reuse. */
 		used_idx = le16toh(__atomic_load_n(&s->used->idx, __ATOMIC_ACQUIRE));
-		pending = (uint16_t)(used_idx - s->last_used_idx);
-		/* More done than in flight (or a step backwards): the index is garbage. */
-		if (pending > vq->num_inflight) {
-			vq_mark_broken(vq, VQ_REFUSE_IDX_JUMP);
-			return n;
-		}
 		s->used_idx_seen = used_idx;
 	}
+	/*
+	 * More done than in flight (or a step backwards) means the index is
+	 * garbage. Checked on every call: vq_get_used() may have read the
+	 * index, and it only bounds it by the ring size.
+	 */
 	pending = (uint16_t)(s->used_idx_seen - s->last_used_idx);
+	if (pending > vq->num_inflight) {
+		vq_mark_broken(vq, VQ_REFUSE_IDX_JUMP);
+		return n;
+	}
 	take = pending < max - n ? pending : (uint16_t)(max - n);
 	for (i = 0; i < take; i++) {
 		uint16_t head = s->oldest_head;

@@ -2033,6 +2033,35 @@ static void test_reclaim_in_order(void **state)
 	assert_int_equal(vq_reclaim_bulk(f->vq, got, 8), 0);
 }
 
+/*
+ * vq_get_used() bounds the used index by the ring size only; a reclaim
+ * after it must still refuse one that counts more chains than are in flight.
+ */
+static void test_reclaim_after_get_used_idx_jump(void **state)
+{
+	struct fix *f = *state;
+	struct vq_buf bufs[2];
+	void *cookies[2], *got[8], *cookie;
+	uint32_t len;
+	uint16_t i;
+
+	for (i = 0; i < 2; i++) {
+		bufs[i] = mkbuf(f, i * 1000u, 1000u);
+		cookies[i] = COOKIE(i);
+	}
+	assert_int_equal(vq_add_bulk(f->vq, bufs, cookies, 2, false), 2);
+	vq_kick(f->vq);
+	pop_ok(f, &f->c);
+	model_split_push(&f->m, f->c.head, 0);
+	/* One entry written, but an index 7 ahead: within the ring, past what is in flight. */
+	model_split_set_used_idx(&f->m, 7);
+	assert_int_equal(vq_get_used(f->vq, &cookie, &len), 1);
+	assert_ptr_equal(cookie, COOKIE(0));
+	assert_int_equal(vq_reclaim_bulk(f->vq, got, 8), 0);
+	assert_true(vq_is_broken(f->vq));
+	assert_int_equal(vq_get_stats(f->vq)->refused[VQ_REFUSE_IDX_JUMP], 1);
+}
+
 /* Without IN_ORDER a reclaim reads the entries: any order, refused lengths given back too. */
 static void test_reclaim_any_order(void **state)
 {
@@ -2110,6 +2139,7 @@ int main(void)
 		T(test_bulk, setup_s8),
 		T(test_bulk_in_order, setup_s8_in_order),
 		T(test_reclaim_in_order, setup_s8_in_order),
+		T(test_reclaim_after_get_used_idx_jump, setup_s8_in_order),
 		T(test_reclaim_any_order, setup_s8),
 	};
 
