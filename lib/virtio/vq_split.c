@@ -284,43 +284,54 @@ static uint16_t batch_size(const struct virtqueue *vq, uint16_t head)
 	return 0;
 }
 
+/*
+ * Entries the device has announced and we have not read, or
+ * -ENOTRECOVERABLE when its index is garbage (the queue is then broken).
+ *
+ * The device's index is read only when the entries it announced last time
+ * are used up: it sits on a cache line the device keeps writing, and one
+ * load per burst is cheaper than one per entry.
+ */
+static inline int split_used_pending(struct virtqueue *vq)
+{
+	struct vq_split *s = &vq->split;
+
+	if (s->last_used_idx == s->used_idx_seen) {
+		/*
+		 * 2.7.14: the used ring entries are valid once idx covers them;
+		 * the acquire orders our reads of them (and our reuse of the
+		 * buffers) after this load.
+		 */
+		uint16_t used_idx = le16toh(__atomic_load_n(&s->used->idx, __ATOMIC_ACQUIRE));
+
+		/*
+		 * The device cannot have more entries outstanding than the ring
+		 * holds. A larger step (or one backwards) means its index is
+		 * garbage, and nothing after it can be trusted.
+		 */
+		if ((uint16_t)(used_idx - s->last_used_idx) > vq->size) {
+			vq_mark_broken(vq, VQ_REFUSE_IDX_JUMP);
+			return -ENOTRECOVERABLE;
+		}
+		s->used_idx_seen = used_idx;
+	}
+	return (uint16_t)(s->used_idx_seen - s->last_used_idx);
+}
+
 static inline int split_get_used(struct virtqueue *vq, void **cookie, uint32_t *len)
 {
 	struct vq_split *s = &vq->split;
-	uint16_t used_idx, pending;
 	struct vring_used_elem *elem;
 	uint32_t id, used_len;
+	int pending;
 
 	if (vq->batch_pending)
 		return take_from_batch(vq, cookie, len);
 
 	for (;;) {
-		/*
-		 * Read the device's index only when the entries it announced last
-		 * time are used up: it sits on a cache line the device keeps
-		 * writing, and one load per burst is cheaper than one per entry.
-		 */
-		if (s->last_used_idx == s->used_idx_seen) {
-			/*
-			 * 2.7.14: the used ring entries are valid once idx covers
-			 * them; the acquire orders our reads of them after this load.
-			 */
-			used_idx = le16toh(__atomic_load_n(&s->used->idx, __ATOMIC_ACQUIRE));
-			pending = (uint16_t)(used_idx - s->last_used_idx);
-			if (pending == 0)
-				return 0;
-			/*
-			 * The device cannot have more entries outstanding than the
-			 * ring holds. A larger step (or one backwards) means its
-			 * index is garbage, and nothing after it can be trusted.
-			 */
-			if (pending > vq->size) {
-				vq_mark_broken(vq, VQ_REFUSE_IDX_JUMP);
-				return -ENOTRECOVERABLE;
-			}
-			s->used_idx_seen = used_idx;
-		}
-		pending = (uint16_t)(s->used_idx_seen - s->last_used_idx);
+		pending = split_used_pending(vq);
+		if (pending <= 0)
+			return pending;
 
 		elem = &s->used->ring[s->last_used_idx & (vq->size - 1)];
 		id = le32toh(VQ_READ_ONCE(elem->id));
@@ -382,8 +393,9 @@ uint16_t vq_split_get_used_bulk(struct virtqueue *vq, void **cookies, uint32_t *
 static uint16_t split_reclaim_in_order(struct virtqueue *vq, void **cookies, uint16_t max)
 {
 	struct vq_split *s = &vq->split;
-	uint16_t n = 0, pending, take, used_idx, i;
+	uint16_t n = 0, take, i;
 	uint32_t len_unused;
+	int pending;
 
 	/* A batch vq_get_used() began: its chains are already counted off the index. */
 	while (vq->batch_pending && n < max) {
@@ -394,22 +406,19 @@ static uint16_t split_reclaim_in_order(struct virtqueue *vq, void **cookies, uin
 	if (n == max)
 		return n;
 
-	if (s->last_used_idx == s->used_idx_seen) {
-		/* The acquire orders the device's work on the buffers before our reuse. */
-		used_idx = le16toh(__atomic_load_n(&s->used->idx, __ATOMIC_ACQUIRE));
-		s->used_idx_seen = used_idx;
-	}
 	/*
-	 * More done than in flight (or a step backwards) means the index is
-	 * garbage. Checked on every call: vq_get_used() may have read the
-	 * index, and it only bounds it by the ring size.
+	 * More done than in flight means the index is garbage too. Checked on
+	 * every call: vq_get_used() may have read the index, and it only
+	 * bounds it by the ring size.
 	 */
-	pending = (uint16_t)(s->used_idx_seen - s->last_used_idx);
+	pending = split_used_pending(vq);
+	if (pending < 0)
+		return n;
 	if (pending > vq->num_inflight) {
 		vq_mark_broken(vq, VQ_REFUSE_IDX_JUMP);
 		return n;
 	}
-	take = pending < max - n ? pending : (uint16_t)(max - n);
+	take = pending < max - n ? (uint16_t)pending : (uint16_t)(max - n);
 	for (i = 0; i < take; i++) {
 		uint16_t head = s->oldest_head;
 
