@@ -14,11 +14,10 @@
  * the next even one, which the other thread writes when it has seen the odd
  * one. One such exchange is a round trip: the line goes over and comes back.
  *
- * The measurement is BATCHES batches of 2 ms each by default (--time), or of
- * a fixed number of round trips (--rounds). Prints one number: the median of
- * the batches' mean round trips, so that an interrupt or a preemption in one
- * batch does not move it (one such batch here reads 700 ns against 53).
- * --json adds the plain mean and the fastest and slowest batch.
+ * The measurement is BATCHES batches of 2 ms each by default (--time).
+ * Prints one number: the median of the batches' mean round trips, so that
+ * an interrupt or a preemption in one batch does not move it (one such
+ * batch here reads 700 ns against 53).
  *
  * Exit code: 0 measured, 1 the system said no (pinning failed, the other
  * CPU did not answer), 2 bad arguments. Needs no DPDK and no privileges.
@@ -26,12 +25,10 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,8 +41,6 @@
 /* 16 batches of 2 ms: about 35 ms whatever the latency. */
 #define DEFAULT_TIME_MS 32
 #define MAX_TIME_MS	60000
-#define MIN_ROUNDS	1000
-#define MAX_ROUNDS	100000000
 /* Round trips between two clock reads in a timed batch. */
 #define CHUNK 256
 /*
@@ -74,24 +69,13 @@ static struct shared_line line;
 struct opts {
 	int cpu_a;
 	int cpu_b;
-	uint64_t time_ms; /* per run, when rounds is 0 */
-	uint64_t rounds;  /* per run, or 0 */
-	bool json;
-};
-
-struct result {
-	uint64_t rounds;
-	double median_ns; /* median of the batch means */
-	double mean_ns;	  /* over all rounds */
-	double min_ns;	  /* fastest batch */
-	double max_ns;	  /* slowest batch */
-	double elapsed_ms;
+	uint64_t time_ms;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: c2c_latency [--cpus A,B] [--time MS | --rounds N] [--json]\n"
+		"usage: c2c_latency [--cpus A,B] [--time MS]\n"
 		"\n"
 		"Bounces one cache line between a thread pinned on CPU A and one on CPU B\n"
 		"and prints the round trip in ns: the median of %d batches' mean.\n"
@@ -99,15 +83,11 @@ static void usage(FILE *f)
 		"  -c, --cpus A,B    the two CPUs (default %d,%d: the forwarding lcores of\n"
 		"                    bench/run.sh's two testpmd)\n"
 		"  -t, --time MS     measure for about MS ms, 1 to %d (default %d)\n"
-		"  -n, --rounds N    measure N round trips instead, %d to %d\n"
-		"  -j, --json        one JSON object: cpus, rounds, round_trip_ns, mean_ns,\n"
-		"                    batch_min_ns, batch_max_ns, elapsed_ms\n"
 		"  -h, --help        this text\n"
 		"\n"
 		"Exit code: 0 measured, 1 pinning failed or the other CPU did not answer,\n"
 		"2 bad arguments.\n",
-		BATCHES, DEFAULT_CPU_A, DEFAULT_CPU_B, MAX_TIME_MS, DEFAULT_TIME_MS, MIN_ROUNDS,
-		MAX_ROUNDS);
+		BATCHES, DEFAULT_CPU_A, DEFAULT_CPU_B, MAX_TIME_MS, DEFAULT_TIME_MS);
 }
 
 static void __attribute__((format(printf, 1, 2))) err(const char *fmt, ...)
@@ -180,21 +160,16 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	static const struct option longopts[] = {
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "time", required_argument, NULL, 't' },
-		{ "rounds", required_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool timed = false;
 	int c, rc;
 
 	o->cpu_a = DEFAULT_CPU_A;
 	o->cpu_b = DEFAULT_CPU_B;
 	o->time_ms = DEFAULT_TIME_MS;
-	o->rounds = 0;
-	o->json = false;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:t:n:jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:t:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			rc = parse_cpus(optarg, o);
@@ -214,17 +189,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				    MAX_TIME_MS);
 				return -EINVAL;
 			}
-			timed = true;
-			break;
-		case 'n':
-			if (parse_u64(optarg, NULL, MIN_ROUNDS, MAX_ROUNDS, &o->rounds) < 0) {
-				err("--rounds '%s': want a number from %d to %d", optarg,
-				    MIN_ROUNDS, MAX_ROUNDS);
-				return -EINVAL;
-			}
-			break;
-		case 'j':
-			o->json = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -244,46 +208,17 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		err("unexpected argument '%s' (--help lists the options)", argv[optind]);
 		return -EINVAL;
 	}
-	if (timed && o->rounds != 0) {
-		err("--time and --rounds: give one of them");
-		return -EINVAL;
-	}
 	return 0;
-}
-
-/* Prints the CPUs of set as "0-3,6" into buf. */
-static void format_cpuset(const cpu_set_t *set, char *buf, size_t len)
-{
-	size_t used = 0;
-	int cpu, first, n;
-
-	buf[0] = '\0';
-	for (cpu = 0; cpu < CPU_SETSIZE && used < len; cpu++) {
-		if (!CPU_ISSET(cpu, set))
-			continue;
-		first = cpu;
-		while (cpu + 1 < CPU_SETSIZE && CPU_ISSET(cpu + 1, set))
-			cpu++;
-		if (first == cpu)
-			n = snprintf(buf + used, len - used, "%s%d", used ? "," : "", cpu);
-		else
-			n = snprintf(buf + used, len - used, "%s%d-%d", used ? "," : "", first,
-				     cpu);
-		if (n < 0)
-			return;
-		used += (size_t)n;
-	}
 }
 
 /*
  * Both CPUs must be in the set this process may run on (online, and allowed
- * by its cgroup and affinity): pinning elsewhere fails, and a refusal names
- * the CPUs that would do. 0 or a negative errno (message printed).
+ * by its cgroup and affinity): pinning elsewhere fails. 0 or a negative
+ * errno (message printed).
  */
 static int check_cpus(const struct opts *o)
 {
 	cpu_set_t allowed;
-	char list[256];
 	const int cpus[2] = { o->cpu_a, o->cpu_b };
 	int i, e;
 
@@ -294,9 +229,8 @@ static int check_cpus(const struct opts *o)
 	}
 	for (i = 0; i < 2; i++) {
 		if (!CPU_ISSET(cpus[i], &allowed)) {
-			format_cpuset(&allowed, list, sizeof(list));
-			err("CPU %d is not available to this process (it may run on %s)", cpus[i],
-			    list);
+			err("CPU %d is not available to this process (it may run on %d CPUs)",
+			    cpus[i], CPU_COUNT(&allowed));
 			return -EINVAL;
 		}
 	}
@@ -341,25 +275,24 @@ static int ping(uint64_t first, uint64_t n)
 }
 
 /*
- * One batch from round trip *next on: rounds of them, or as many as fit in
- * ns (CHUNK at a time, so that the clock is read once per CHUNK). Sets the
- * batch's mean and advances *next. 0 or -ETIMEDOUT.
+ * One batch from round trip *next on, as many as fit in @ns (CHUNK at a
+ * time, so that the clock is read once per CHUNK). Sets the batch's mean
+ * and advances *next. 0 or -ETIMEDOUT.
  */
-static int run_batch(uint64_t *next, uint64_t rounds, uint64_t ns, double *mean_ns)
+static int run_batch(uint64_t *next, uint64_t ns, double *mean_ns)
 {
-	uint64_t t0, t1, done = 0, n;
+	uint64_t t0, t1, done = 0;
 	int rc;
 
 	t0 = now_ns();
 	do {
-		n = rounds != 0 && rounds - done < CHUNK ? rounds - done : CHUNK;
-		rc = ping(*next, n);
+		rc = ping(*next, CHUNK);
 		if (rc < 0)
 			return rc;
-		*next += n;
-		done += n;
+		*next += CHUNK;
+		done += CHUNK;
 		t1 = now_ns();
-	} while (rounds != 0 ? done < rounds : t1 - t0 < ns);
+	} while (t1 - t0 < ns);
 	*mean_ns = (double)(t1 - t0) / (double)done;
 	return 0;
 }
@@ -419,12 +352,13 @@ static int start_pong(int cpu, pthread_t *thread)
 
 /*
  * Pins this thread on cpu_a, starts the other on cpu_b, runs the warm-up
- * and the batches. Fills r; returns 0 or a negative errno (message printed).
+ * and the batches. Sets the median of the batch means; returns 0 or a
+ * negative errno (message printed).
  */
-static int measure(const struct opts *o, struct result *r)
+static int measure(const struct opts *o, double *median_ns)
 {
 	double batch_ns[BATCHES];
-	uint64_t rounds = 0, ns = 0, next = 0, warmup, start;
+	uint64_t next = 0;
 	pthread_t thread;
 	int rc, b;
 
@@ -436,18 +370,9 @@ static int measure(const struct opts *o, struct result *r)
 	if (rc < 0)
 		return rc;
 
-	rc = run_batch(&next, 0, WARMUP_NS, &batch_ns[0]);
-	warmup = next;
-	start = now_ns();
-	for (b = 0; rc == 0 && b < BATCHES; b++) {
-		if (o->rounds != 0)
-			/* The last batch takes the remainder. */
-			rounds = o->rounds / BATCHES + (b == BATCHES - 1 ? o->rounds % BATCHES : 0);
-		else
-			ns = o->time_ms * 1000000 / BATCHES;
-		rc = run_batch(&next, rounds, ns, &batch_ns[b]);
-	}
-	r->elapsed_ms = (double)(now_ns() - start) / 1e6;
+	rc = run_batch(&next, WARMUP_NS, &batch_ns[0]);
+	for (b = 0; rc == 0 && b < BATCHES; b++)
+		rc = run_batch(&next, o->time_ms * 1000000 / BATCHES, &batch_ns[b]);
 	/* Also ends a thread that never ran: process exit does, then. */
 	atomic_store(&line.seq, SEQ_STOP);
 	if (rc < 0) {
@@ -457,19 +382,15 @@ static int measure(const struct opts *o, struct result *r)
 	}
 	pthread_join(thread, NULL);
 
-	r->rounds = next - warmup;
-	r->mean_ns = r->elapsed_ms * 1e6 / (double)r->rounds;
 	qsort(batch_ns, BATCHES, sizeof(batch_ns[0]), cmp_double);
-	r->median_ns = (batch_ns[BATCHES / 2 - 1] + batch_ns[BATCHES / 2]) / 2;
-	r->min_ns = batch_ns[0];
-	r->max_ns = batch_ns[BATCHES - 1];
+	*median_ns = (batch_ns[BATCHES / 2 - 1] + batch_ns[BATCHES / 2]) / 2;
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	struct opts o;
-	struct result r;
+	double median_ns;
 	int rc;
 
 	rc = parse_args(argc, argv, &o);
@@ -479,16 +400,8 @@ int main(int argc, char **argv)
 		return 2;
 	if (check_cpus(&o) < 0)
 		return 1;
-	if (measure(&o, &r) < 0)
+	if (measure(&o, &median_ns) < 0)
 		return 1;
-
-	if (o.json)
-		printf("{\"cpus\": [%d, %d], \"rounds\": %" PRIu64 ", \"round_trip_ns\": %.1f, "
-		       "\"mean_ns\": %.1f, \"batch_min_ns\": %.1f, \"batch_max_ns\": %.1f, "
-		       "\"elapsed_ms\": %.1f}\n",
-		       o.cpu_a, o.cpu_b, r.rounds, r.median_ns, r.mean_ns, r.min_ns, r.max_ns,
-		       r.elapsed_ms);
-	else
-		printf("%.1f\n", r.median_ns);
+	printf("%.1f\n", median_ns);
 	return 0;
 }
