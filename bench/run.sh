@@ -91,7 +91,7 @@ top=$(cd "$here/.." && pwd)
 # one trial to the next, so trials are worth more than longer intervals.
 duration=2
 warmup=1
-trials=5
+trials=6
 rows_arg=
 driver="$top/build/drivers/net/virtio_pmd/librte_net_vpmd.so"
 json=
@@ -107,6 +107,7 @@ max_foreign=5
 c2c="$top/build/bench/c2c_latency"
 c2c_tol=35
 retries=2
+together=1
 quiet_wait=120
 keep_logs=
 verbose=0
@@ -132,6 +133,7 @@ while [ $# -gt 0 ]; do
 	--c2c) c2c=${2:?}; shift 2 ;;
 	--c2c-tolerance) c2c_tol=${2:?}; shift 2 ;;
 	--retries) retries=${2:?}; shift 2 ;;
+	--sequential) together=0; shift ;;
 	--quiet-wait) quiet_wait=${2:?}; shift 2 ;;
 	--keep-logs) keep_logs=${2:?}; shift 2 ;;
 	-v | --verbose) verbose=1; shift ;;
@@ -210,6 +212,7 @@ for s in A B; do
 	sides+=("$s")
 done
 [ ${#sides[@]} -gt 0 ] || die "nothing to run"
+[ ${#sides[@]} = 2 ] || together=0
 
 kind_of() { if [ "$1" = A ]; then echo "$kind_a"; else echo "$kind_b"; fi; }
 
@@ -318,17 +321,58 @@ frontend_vdev() {
 # forwards on 1; the frontend's is 1, so it forwards on 0.
 fwd_cpus=0,1
 
-# One trial: sets $trial_rates to "RXPPS TXPPS" of the frontend port, and
-# $trial_c2c_before and $trial_c2c_after to the core-to-core round trip just
-# before the first testpmd starts and just after the last has ended, or
-# fails. Runs in the main shell (not in $(...)) so that the EXIT trap knows
-# its processes.
+# Nanoseconds the forwarding thread of testpmd PID has run (schedstat's first
+# field): testpmd's one forwarding lcore is its thread "rte-worker-N".
+fwd_cpu_ns() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		case "$(cat "$t/comm" 2>/dev/null)" in
+		rte-worker-*) awk '{ print $1; exit }' "$t/schedstat" 2>/dev/null && return 0 ;;
+		esac
+	done
+	return 1
+}
+
+# The port 0 counters of the first two "show port stats 0" in a frontend's
+# log: "RX1 TX1 RX2 TX2" packets.
+show_counts() {
+	awk '
+		/NIC statistics for port/ { n++; inblk = 1 }
+		inblk && /RX-packets:/ { rx[n] = $2 }
+		inblk && /TX-packets:/ { tx[n] = $2 }
+		/Throughput/ { inblk = 0 }
+		END { if (n >= 2) print rx[1], tx[1], rx[2], tx[2] }' "$1"
+}
+
+# The backend's own rate on port P over the interval: "RXPPS TXPPS" from the
+# last Throughput block of that port (only a cross-check), or "null null".
+backend_rates() {
+	awk -v want="$2" '
+		/NIC statistics for port/ { port = $(NF - 1) + 0; inblk = (port == want) }
+		inblk && /Rx-pps:/ { rx = $2 }
+		inblk && /Tx-pps:/ { tx = $2; got = 1 }
+		END { if (got) print rx, tx; else print "null null" }' "$1"
+}
+
+# One trial of ROW with the frontends KIND... at once: one net_vhost backend
+# port per frontend, each frontend its own testpmd forwarding on CPU 0, so
+# two frontends share that core, time-sliced by the kernel, at the same
+# moments of the host's placement and load (see "concurrent" in doc/bench.md).
+# For frontend i it sets trial_rates[i] to "RXPPS TXPPS": packets counted by
+# its port over the interval, per second its forwarding thread ran; and
+# trial_be_rates[i] to the backend's rate on that frontend's port. Sets
+# $trial_c2c_before and $trial_c2c_after to the core-to-core round trip
+# before the first testpmd starts and after the last has ended, and
+# $trial_foreign, or fails. Runs in the main shell (not in $(...)) so that
+# the EXIT trap knows its processes.
 seq_no=0
 run_trial() {
-	local kind=$1 row=$2
+	local row=$1
+	shift
+	local kinds=("$@")
 	local layout=${row%%-*} rest=${row#*-}
 	local size=${rest%%-*} mode=${rest#*-}
-	local packed=0 fe_mode be_mode
+	local packed=0 fe_mode be_mode i
 	[ "$layout" = packed ] && packed=1
 	case "$mode" in
 	io) fe_mode=io; be_mode=io ;;
@@ -339,80 +383,96 @@ run_trial() {
 	seq_no=$((seq_no + 1))
 	local tag
 	tag=$(printf 'vpmdb%d-%03d' $$ "$seq_no")
-	local sock="$workdir/$tag.sock"
-	local be_log="$workdir/$tag-$row-$kind-backend.log"
-	local fe_log="$workdir/$tag-$row-$kind-frontend.log"
-	local be_prefix="$tag-be" fe_prefix="$tag-fe"
+	local be_log="$workdir/$tag-$row-backend.log"
+	local be_prefix="$tag-be"
 	local common_eal=(--no-huge -m 1024 --no-pci)
 	local common_app=(-i --no-mlockall --total-num-mbufs=16384 "--txpkts=$size")
-	local be_fd fe_fd be_pid fe_pid
+	local be_fd be_pid vdevs=() fe_logs=() fe_pids=() fe_fds=() cpu_a=() cpu_b=()
 
+	trial_rates=() trial_be_rates=()
 	c2c_sample
 	trial_c2c_before=$c2c_ns
 	trial_c2c_after=-
 
-	prefixes+=("$be_prefix" "$fe_prefix")
+	for i in "${!kinds[@]}"; do
+		vdevs+=(--vdev "net_vhost$i,iface=$workdir/$tag-$i.sock,queues=1")
+	done
+	prefixes+=("$be_prefix")
+	# --port-topology=loop: each backend port forwards to itself.
 	start_testpmd "$tag-be" "$be_log" -l 0,1 --main-lcore 0 "${common_eal[@]}" \
-		"--file-prefix=$be_prefix" --vdev "net_vhost0,iface=$sock,queues=1" -- \
-		"${common_app[@]}" "--forward-mode=$be_mode"
+		"--file-prefix=$be_prefix" "${vdevs[@]}" -- \
+		"${common_app[@]}" --port-topology=loop "--forward-mode=$be_mode"
 	be_pid=$started_pid be_fd=$started_fd
 	if ! wait_for "$be_log" "testpmd> " 30 "$be_pid"; then
 		trial_error "backend did not start" "$be_log"
 		return 1
 	fi
 
-	local fe_eal=()
-	[ "$kind" = vpmd ] && fe_eal=(-d "$driver")
-	start_testpmd "$tag-fe" "$fe_log" -l 0,1 --main-lcore 1 "${common_eal[@]}" \
-		"${fe_eal[@]}" "--file-prefix=$fe_prefix" \
-		--vdev "$(frontend_vdev "$kind" "$sock" "$packed")" -- \
-		"${common_app[@]}" "--forward-mode=$fe_mode"
-	fe_pid=$started_pid fe_fd=$started_fd
-	if ! wait_for "$fe_log" "testpmd> " 30 "$fe_pid"; then
-		trial_error "frontend did not start" "$fe_log"
-		return 1
-	fi
+	for i in "${!kinds[@]}"; do
+		local fe_eal=() fe_log="$workdir/$tag-$row-${kinds[$i]}-$i-frontend.log"
+		[ "${kinds[$i]}" = vpmd ] && fe_eal=(-d "$driver")
+		prefixes+=("$tag-fe$i")
+		start_testpmd "$tag-fe$i" "$fe_log" -l 0,1 --main-lcore 1 "${common_eal[@]}" \
+			"${fe_eal[@]}" "--file-prefix=$tag-fe$i" \
+			--vdev "$(frontend_vdev "${kinds[$i]}" "$workdir/$tag-$i.sock" "$packed")" -- \
+			"${common_app[@]}" "--forward-mode=$fe_mode"
+		fe_pids+=("$started_pid") fe_fds+=("$started_fd") fe_logs+=("$fe_log")
+		if ! wait_for "$fe_log" "testpmd> " 30 "$started_pid"; then
+			trial_error "frontend did not start" "$fe_log"
+			return 1
+		fi
+	done
 
-	# The backend forwards first so that nothing the frontend seeds is lost.
+	# The backend forwards first so that nothing the frontends seed is lost.
 	echo "start" >&"$be_fd"
-	if [ "$mode" = io ]; then
-		echo "start tx_first $tx_first" >&"$fe_fd"
-	else
-		echo "start" >&"$fe_fd"
-	fi
+	for i in "${!kinds[@]}"; do
+		if [ "$mode" = io ]; then
+			echo "start tx_first $tx_first" >&"${fe_fds[$i]}"
+		else
+			echo "start" >&"${fe_fds[$i]}"
+		fi
+	done
 	sleep "$warmup"
-	# The first show sets testpmd's reference point; the second reports
-	# the rate over the interval between them, timed by testpmd itself.
-	# The backend's figure is only a cross-check.
+	# Each frontend's counters are read as close as may be to its
+	# thread's CPU time; the backend's Throughput is only a cross-check.
 	local cpu0
-	cpu0=$(cpu_sample "$be_pid" "$fe_pid")
-	echo "show port stats 0" >&"$fe_fd"
-	echo "show port stats 0" >&"$be_fd"
+	cpu0=$(cpu_sample "$be_pid" "${fe_pids[@]}")
+	for i in "${!kinds[@]}"; do
+		echo "show port stats 0" >&"${fe_fds[$i]}"
+		cpu_a[i]=$(fwd_cpu_ns "${fe_pids[$i]}") || cpu_a[i]=
+	done
+	echo "show port stats all" >&"$be_fd"
 	sleep "$duration"
-	echo "show port stats 0" >&"$fe_fd"
-	echo "show port stats 0" >&"$be_fd"
-	trial_foreign=$(foreign_cpu "$cpu0" "$(cpu_sample "$be_pid" "$fe_pid")")
-	echo "stop" >&"$fe_fd"
+	for i in "${!kinds[@]}"; do
+		echo "show port stats 0" >&"${fe_fds[$i]}"
+		cpu_b[i]=$(fwd_cpu_ns "${fe_pids[$i]}") || cpu_b[i]=
+	done
+	echo "show port stats all" >&"$be_fd"
+	trial_foreign=$(foreign_cpu "$cpu0" "$(cpu_sample "$be_pid" "${fe_pids[@]}")")
+	for i in "${!kinds[@]}"; do
+		echo "stop" >&"${fe_fds[$i]}"
+		echo "quit" >&"${fe_fds[$i]}"
+	done
 	echo "stop" >&"$be_fd"
-	echo "quit" >&"$fe_fd"
 	echo "quit" >&"$be_fd"
 	reap
 	c2c_sample
 	trial_c2c_after=$c2c_ns
 
-	# Second Throughput block of the frontend log.
-	trial_rates=$(awk '
-		/Rx-pps:/ { n++; rx[n] = $2 }
-		/Tx-pps:/ { tx[n] = $2 }
-		END { if (n >= 2) print rx[2], tx[2] }' "$fe_log")
-	if [ -z "$trial_rates" ]; then
-		trial_error "no rate in the frontend's output" "$fe_log"
-		return 1
-	fi
-	trial_be_rates=$(awk '
-		/Rx-pps:/ { n++; rx[n] = $2 }
-		/Tx-pps:/ { tx[n] = $2 }
-		END { if (n >= 2) print rx[2], tx[2]; else print "null null" }' "$be_log")
+	for i in "${!kinds[@]}"; do
+		local counts
+		counts=$(show_counts "${fe_logs[$i]}")
+		if [ -z "$counts" ] || [ -z "${cpu_a[i]}" ] || [ -z "${cpu_b[i]}" ]; then
+			trial_error "no counters or no forwarding thread in the frontend" "${fe_logs[$i]}"
+			return 1
+		fi
+		trial_rates[i]=$(echo "$counts" | awk -v ns=$((cpu_b[i] - cpu_a[i])) \
+			'{ if (ns <= 0) exit 1; printf "%.0f %.0f\n", ($3 - $1) * 1e9 / ns, ($4 - $2) * 1e9 / ns }') || {
+			trial_error "the frontend's forwarding thread did not run" "${fe_logs[$i]}"
+			return 1
+		}
+		trial_be_rates[i]=$(backend_rates "$be_log" "$i")
+	done
 }
 
 # CPU time of the whole machine and of the processes given, in clock ticks:
@@ -506,10 +566,13 @@ declare -A pair_ok # row -> for each of those: true (readings agree), false, - (
 # side -> this attempt's Mpps, rates, other CPU and readings of the trial
 declare -A cur_mpps cur_rx cur_tx cur_brx cur_btx cur_foreign cur_c2cb cur_c2ca
 
-n_runs=$(( ${#rows[@]} * trials * ${#sides[@]} ))
-est=$(awk -v n="$n_runs" -v d="$duration" -v w="$warmup" 'BEGIN{printf "%d", n * (d + w + 1.8) / 60 + 1}')
+n_runs=$(( ${#rows[@]} * trials * (together ? 1 : ${#sides[@]}) ))
+est=$(awk -v n="$n_runs" -v d="$duration" -v w="$warmup" 'BEGIN{printf "%d", n * (d + w + 2.5) / 60 + 1}')
 echo "bench: ${#rows[@]} rows x $trials trials x ${#sides[@]} drivers, ${duration}s each after ${warmup}s warm-up (about $est min)" >&2
 echo "bench: A=$kind_a B=$kind_b queue_size=$queue_size mrg_rxbuf=$mrg_rxbuf in_order=$in_order" >&2
+if [ "$together" = 1 ]; then
+	echo "bench: A and B run together, their frontends time-sliced on one core (--sequential: one after the other)" >&2
+fi
 
 # Another dpdk-testpmd on this 2-core machine takes a core from the trial.
 others_running() {
@@ -555,8 +618,11 @@ if [ -x "$c2c" ]; then
 	c2c=$(realpath "$c2c")
 	c2c_ok=1
 	c2c_sample
-	[ "$c2c_ok" = 1 ] &&
+	if [ "$c2c_ok" = 1 ] && [ "$together" = 1 ]; then
+		echo "bench: core-to-core round trip now $c2c_ns ns (CPUs $fwd_cpus); recorded, as a move hits A and B alike" >&2
+	elif [ "$c2c_ok" = 1 ]; then
 		echo "bench: core-to-core round trip now $c2c_ns ns (CPUs $fwd_cpus); a pair whose readings differ by over ${c2c_tol}% is rerun" >&2
+	fi
 else
 	c2c_off "no $c2c (ninja -C build builds it)"
 fi
@@ -565,6 +631,26 @@ sides_txt="${sides[*]}"
 
 # Succeeds if $1 > $2 (decimals).
 gt() { awk -v a="$1" -v b="$2" 'BEGIN{exit !(a > b)}'; }
+
+# Takes frontend I of the trial just run as side S of the current attempt.
+record_side() {
+	local s=$1 i=$2 rx tx brx btx pps mpps again c2c_v
+	read -r rx tx <<<"${trial_rates[$i]}"
+	read -r brx btx <<<"${trial_be_rates[$i]}"
+	if [ "$mode" = txonly ]; then pps=$tx; else pps=$rx; fi
+	mpps=$(awk -v p="$pps" 'BEGIN{printf "%.3f", p / 1e6}')
+	cur_mpps[$s]=$mpps cur_rx[$s]=$rx cur_tx[$s]=$tx
+	cur_brx[$s]=$brx cur_btx[$s]=$btx cur_foreign[$s]=$trial_foreign
+	cur_c2cb[$s]=$trial_c2c_before cur_c2ca[$s]=$trial_c2c_after
+	if [ "$verbose" = 1 ]; then
+		again=
+		[ "$attempt" -gt 0 ] && again=" (rerun $attempt)"
+		c2c_v=
+		[ "$trial_c2c_before$trial_c2c_after" != -- ] &&
+			c2c_v="; c2c $trial_c2c_before->$trial_c2c_after ns"
+		echo "bench: $row $s($(kind_of "$s")) trial $t$again: $mpps Mpps (frontend rx $rx tx $tx, backend rx $brx tx $btx pps; other CPU ${trial_foreign}%$c2c_v)" >&2
+	fi
+}
 
 failures=0
 disturbed=0  # side trials kept although other work took CPU
@@ -583,31 +669,34 @@ for row in "${rows[@]}"; do
 			cur_c2cb=() cur_c2ca=()
 			failed=0
 			if [ "$attempt" = 0 ]; then wait_quiet testpmd; else wait_quiet idle; fi
-			for s in "${sides[@]}"; do
-				k=$(kind_of "$s")
-				[ "$s" != "${sides[0]}" ] && wait_quiet testpmd
-				if ! run_trial "$k" "$row"; then
+			if [ "$together" = 1 ]; then
+				# Both frontends in one trial. They swap places (backend
+				# port, start order) from one trial to the next: the
+				# first place runs a few per cent faster in some rows,
+				# whichever the driver.
+				first=A second=B
+				[ $((t % 2)) = 0 ] && first=B second=A
+				if run_trial "$row" "$(kind_of $first)" "$(kind_of $second)"; then
+					record_side $first 0
+					record_side $second 1
+				else
 					failures=$((failures + 1))
 					failed=1
-					echo "bench: $row $s($k) trial $t failed" >&2
-					continue
+					echo "bench: $row trial $t failed" >&2
 				fi
-				read -r rx tx <<<"$trial_rates"
-				read -r brx btx <<<"$trial_be_rates"
-				if [ "$mode" = txonly ]; then pps=$tx; else pps=$rx; fi
-				mpps=$(awk -v p="$pps" 'BEGIN{printf "%.3f", p / 1e6}')
-				cur_mpps[$s]=$mpps cur_rx[$s]=$rx cur_tx[$s]=$tx
-				cur_brx[$s]=$brx cur_btx[$s]=$btx cur_foreign[$s]=$trial_foreign
-				cur_c2cb[$s]=$trial_c2c_before cur_c2ca[$s]=$trial_c2c_after
-				if [ "$verbose" = 1 ]; then
-					again=
-					[ "$attempt" -gt 0 ] && again=" (rerun $attempt)"
-					c2c_v=
-					[ "$trial_c2c_before$trial_c2c_after" != -- ] &&
-						c2c_v="; c2c $trial_c2c_before->$trial_c2c_after ns"
-					echo "bench: $row $s($k) trial $t$again: $mpps Mpps (frontend rx $rx tx $tx, backend rx $brx tx $btx pps; other CPU ${trial_foreign}%$c2c_v)" >&2
-				fi
-			done
+			else
+				for s in "${sides[@]}"; do
+					k=$(kind_of "$s")
+					[ "$s" != "${sides[0]}" ] && wait_quiet testpmd
+					if ! run_trial "$row" "$k"; then
+						failures=$((failures + 1))
+						failed=1
+						echo "bench: $row $s($k) trial $t failed" >&2
+						continue
+					fi
+					record_side "$s" 0
+				done
+			fi
 
 			# What disturbed this attempt: other work on the CPUs, or a
 			# move of the cores between or during the trials, seen as
@@ -629,7 +718,8 @@ for row in "${rows[@]}"; do
 			done
 			spread=$(c2c_spread "$readings")
 			c2c_bad=0
-			if [ -n "$spread" ] && gt "$spread" "$c2c_tol"; then
+			# Together, a move hits both drivers at the same moments.
+			if [ "$together" = 0 ] && [ -n "$spread" ] && gt "$spread" "$c2c_tol"; then
 				c2c_bad=1
 				why+="${why:+; }core-to-core round trip ($c2c_txt ns) differs by ${spread}%"
 			fi
@@ -666,11 +756,15 @@ for row in "${rows[@]}"; do
 					'BEGIN{if (b > 0) printf "%.3f", a / b; else print "-"}') "
 				if [ "$c2c_bad" = 1 ]; then
 					pair_ok["$row"]+="false "
-				elif [ "$c2c_all" = 1 ]; then
+				elif [ "$c2c_all" = 1 ] || [ "$together" = 1 ]; then
 					pair_ok["$row"]+="true "
 				else
 					pair_ok["$row"]+="- "
 				fi
+			elif [ "$together" = 1 ]; then
+				# Keeps trial t at place t, for the couples of swapped places.
+				pairs["$row"]+="- "
+				pair_ok["$row"]+="- "
 			fi
 			break
 		done
@@ -705,11 +799,30 @@ c2c_median() {
 }
 
 # The A/B ratios of a row's pairs that "paired" takes: all but those whose
-# core-to-core readings disagree (without the program, all of them).
+# core-to-core readings disagree (without the program, all of them). Run
+# together, trials 2k-1 and 2k had the drivers in swapped places: each such
+# couple gives the geometric mean of its two ratios, in which the place
+# cancels out.
 paired_used() {
 	local row=$1
 	paste -d' ' <(echo "${pairs["$row"]:-}" | xargs -n 1) <(echo "${pair_ok["$row"]:-}" | xargs -n 1) |
-		awk '$1 != "-" && $1 != "" && $2 != "false" { print $1 }' | xargs
+		awk -v fold="$together" '
+		{ r[NR] = ($1 != "-" && $1 != "" && $2 != "false") ? $1 : "" }
+		END {
+			for (i = 1; i <= NR; i += 1 + fold) {
+				a = r[i]
+				b = fold ? r[i + 1] : ""
+				if (a != "" && b != "") printf "%.3f\n", sqrt(a * b)
+				else if (a != "") print a
+				else if (b != "") print b
+			}
+		}' | xargs
+}
+
+# How many of a row's pairs count in "paired".
+paired_count() {
+	paste -d' ' <(echo "${pairs["$1"]:-}" | xargs -n 1) <(echo "${pair_ok["$1"]:-}" | xargs -n 1) |
+		awk '$1 != "-" && $1 != "" && $2 != "false" { n++ } END { print n + 0 }'
 }
 
 # One side of a row as a JSON object.
@@ -768,7 +881,7 @@ for row in "${rows[@]}"; do
 	fi
 	used=$(paired_used "$row")
 	read -r pmed _ _ <<<"$(stats "$used")"
-	n_used=$(echo "$used" | wc -w)
+	n_used=$(paired_count "$row")
 	n_pairs=$(echo "${pairs["$row"]:-}" | wc -w)
 	c2c_a=$(c2c_median "$row" A)
 	c2c_b=$(c2c_median "$row" B)
