@@ -86,12 +86,15 @@ int vq_create(const struct vq_config *cfg, void *ring_mem, uint64_t ring_dev_add
 
 	/*
 	 * chains[size], then the private uint16_t link array of either layout,
-	 * then (packed) the head flags waiting for publish.
+	 * then the split avail ring's shadow or the packed head flags waiting
+	 * for publish.
 	 */
 	bytes = sizeof(*vq) + (size_t)cfg->size * sizeof(struct vq_chain) +
 		(size_t)cfg->size * sizeof(uint16_t);
 	if (cfg->layout == VQ_LAYOUT_PACKED)
 		bytes += (size_t)cfg->size * sizeof(struct vq_packed_pending);
+	else
+		bytes += (size_t)cfg->size * sizeof(uint16_t);
 	vq = calloc(1, bytes);
 	if (vq == NULL)
 		return -ENOMEM;
@@ -133,6 +136,9 @@ void vq_reset(struct virtqueue *vq)
 	if (vq->layout == VQ_LAYOUT_SPLIT) {
 		memset(&vq->split, 0, sizeof(vq->split));
 		vq->split.next = links;
+		/* Zero, as the ring memory just cleared. */
+		vq->split.avail_shadow = &links[vq->size];
+		memset(vq->split.avail_shadow, 0, (size_t)vq->size * sizeof(uint16_t));
 		vq_split_init(vq);
 	} else {
 		memset(&vq->packed, 0, sizeof(vq->packed));

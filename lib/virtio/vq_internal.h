@@ -58,6 +58,7 @@ struct vq_split {
 	struct vring_avail *avail;
 	struct vring_used *used;
 	uint16_t *next;           /* private copy of each descriptor's next link */
+	uint16_t *avail_shadow;   /* private copy of avail->ring, which only we write */
 	uint16_t free_head;       /* first free descriptor (in-order: next to use) */
 	uint16_t avail_idx;       /* our next avail index, not yet published */
 	uint16_t avail_published; /* last value stored to avail->idx */

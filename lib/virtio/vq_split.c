@@ -74,6 +74,21 @@ static void fill_desc(struct vring_desc *d, const struct vq_buf *buf, bool writa
 	d->next = htole16(has_next ? next : 0);
 }
 
+/*
+ * Avail entry @pos names the chain at @head. Written only if it changes (in
+ * order it never does after the first lap), and checked against our own
+ * copy, not the ring: the ring's lines are read by the device's core, and
+ * reading one back here can wait on that core; an unwritten line stays
+ * shared with it.
+ */
+static inline void set_avail_slot(struct vq_split *s, uint16_t pos, uint16_t head)
+{
+	if (s->avail_shadow[pos] != head) {
+		s->avail_shadow[pos] = head;
+		s->avail->ring[pos] = htole16(head);
+	}
+}
+
 int vq_split_add(struct virtqueue *vq, const struct vq_buf *bufs, uint16_t n_out, uint16_t n_in,
 		 void *cookie, bool indirect)
 {
@@ -83,7 +98,6 @@ int vq_split_add(struct virtqueue *vq, const struct vq_buf *bufs, uint16_t n_out
 	uint64_t writable = 0;
 	uint16_t head, last, i, j;
 	struct vq_chain *chain;
-	uint16_t *slot;
 
 	if (vq->num_free < needed) {
 		vq->stats.ring_full++;
@@ -125,14 +139,8 @@ int vq_split_add(struct virtqueue *vq, const struct vq_buf *bufs, uint16_t n_out
 	chain->ndescs = needed;
 	chain->last = last;
 
-	/*
-	 * Not visible to the device until avail->idx moves past it. Write the
-	 * entry only if it changes: in order it never does after the first
-	 * lap, and an unwritten line stays shared with the device's core.
-	 */
-	slot = &s->avail->ring[s->avail_idx & (vq->size - 1)];
-	if (*slot != htole16(head))
-		*slot = htole16(head);
+	/* Not visible to the device until avail->idx moves past it. */
+	set_avail_slot(s, (uint16_t)(s->avail_idx & (vq->size - 1)), head);
 	s->avail_idx++;
 
 	vq->stats.chains_added++;
@@ -154,7 +162,6 @@ uint16_t vq_split_add_bulk(struct virtqueue *vq, const struct vq_buf *bufs, void
 	for (i = 0; i < n; i++) {
 		uint16_t head = s->free_head;
 		struct vq_chain *chain = &vq->chains[head];
-		uint16_t *slot = &s->avail->ring[(uint16_t)(s->avail_idx + i) & mask];
 
 		fill_desc(&s->desc[head], &bufs[i], writable, false, 0);
 		s->free_head = s->next[head];
@@ -162,8 +169,7 @@ uint16_t vq_split_add_bulk(struct virtqueue *vq, const struct vq_buf *bufs, void
 		chain->writable_len = writable ? bufs[i].len : 0;
 		chain->ndescs = 1;
 		chain->last = head;
-		if (*slot != htole16(head))
-			*slot = htole16(head);
+		set_avail_slot(s, (uint16_t)((s->avail_idx + i) & mask), head);
 	}
 	s->avail_idx = (uint16_t)(s->avail_idx + n);
 	vq->num_free = (uint16_t)(vq->num_free - n);

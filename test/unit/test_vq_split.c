@@ -1962,6 +1962,62 @@ static void test_bulk_in_order(void **state)
 	assert_int_equal(vq_num_free(f->vq), 8);
 }
 
+/* n one-buffer chains through the ring: added in bulk, taken, used, reclaimed. */
+static void bulk_lap(struct fix *f, const struct vq_buf *bufs, uint16_t n, uintptr_t tag)
+{
+	void *cookies[8], *got[8];
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		cookies[i] = COOKIE(tag + i);
+	assert_int_equal(vq_add_bulk(f->vq, bufs, cookies, n, false), n);
+	for (i = 0; i < n; i++) {
+		pop_ok(f, &f->c);
+		assert_int_equal(f->c.n_descs, 1);
+		assert_int_equal(f->c.bufs[0].addr, bufs[i].addr);
+	}
+	assert_int_equal(model_split_push_in_order(&f->m, f->c.head, 0), n);
+	assert_int_equal(vq_reclaim_bulk(f->vq, got, 8), n);
+	for (i = 0; i < n; i++)
+		assert_ptr_equal(got[i], COOKIE(tag + i));
+}
+
+/*
+ * The driver writes an avail entry only when it names another head than
+ * the last time, judged by its private copy of the ring: the device must
+ * still read the right head at every slot, after a reset has cleared the
+ * ring, and when chains of several descriptors shift the heads from one
+ * lap to the next.
+ */
+static void test_avail_entries_follow_heads(void **state)
+{
+	struct fix *f = *state;
+	struct vq_buf bufs[8];
+	void *got[8];
+	uint16_t i, lap;
+
+	for (i = 0; i < 8; i++)
+		bufs[i] = mkbuf(f, i * 1000u, 1000u);
+	/* Slot k names head k; after a reset (as on a reconnect) the ring is cleared, and again. */
+	bulk_lap(f, bufs, 8, 10);
+	vq_reset(f->vq);
+	model_split_fini(&f->m);
+	assert_int_equal(model_split_init(&f->m, f->vq, f->cfg.features), 0);
+	bulk_lap(f, bufs, 8, 20);
+	for (lap = 0; lap < 2; lap++) {
+		/* A three-descriptor chain, then singles: heads shift against slots. */
+		assert_int_equal(add_chain(f, 0, 3, 0, COOKIE(100), 0), 0);
+		vq_kick(f->vq);
+		pop_ok(f, &f->c);
+		assert_int_equal(f->c.n_descs, 3);
+		assert_int_equal(model_split_push_in_order(&f->m, f->c.head, 0), 1);
+		assert_int_equal(vq_reclaim_bulk(f->vq, got, 8), 1);
+		assert_ptr_equal(got[0], COOKIE(100));
+		bulk_lap(f, bufs, 5, 30);
+		bulk_lap(f, bufs, 8, 40);
+	}
+}
+
 /*
  * vq_reclaim_bulk() in order: the used index alone says how many chains
  * are done. The entries are not read, so garbage in them changes nothing.
@@ -2138,6 +2194,7 @@ int main(void)
 		T(test_position_wrap, setup_s4),
 		T(test_bulk, setup_s8),
 		T(test_bulk_in_order, setup_s8_in_order),
+		T(test_avail_entries_follow_heads, setup_s8_in_order),
 		T(test_reclaim_in_order, setup_s8_in_order),
 		T(test_reclaim_after_get_used_idx_jump, setup_s8_in_order),
 		T(test_reclaim_any_order, setup_s8),
