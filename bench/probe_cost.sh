@@ -11,8 +11,8 @@
 # Each trial starts a fresh pair (scripts/lib/testpmd_pair.sh: net_vhost
 # backend on core 0, testpmd + net_vpmd on core 1, io forwarding seeded
 # with tx_first 8) and reads the frontend's Rx-pps from testpmd's own
-# TSC-timed "Throughput (since last show)" over the measured interval, as
-# bench/run.sh does. The order of the three rotates from trial to trial.
+# TSC-timed "Throughput (since last show)" over the measured interval.
+# The order of the three rotates from trial to trial.
 # See doc/trace.md ("Cost") for results and how noisy they are.
 #
 # Not a unit test: meson does not know about it. On a shared machine, run

@@ -4,15 +4,17 @@
 # bench/run.sh — net_vpmd against DPDK's net_virtio_user, A/B, on the same
 # kind of net_vhost backend with the same devargs.
 #
-# Every trial starts two fresh dpdk-testpmd processes (the net_vhost backend
-# and the frontend under test), drives both through their interactive prompt
-# over a FIFO, and reads the frontend port's packet rate from testpmd's own
-# "Throughput (since last show)" figure: testpmd times the interval between
-# two "show port stats" with the TSC, so our sleep's jitter does not enter the
-# number. Before and after each trial, build/bench/c2c_latency measures the
-# core-to-core cache-line round trip, which the host of a VM changes under
-# us; a pair of trials whose readings disagree is rerun. See doc/bench.md for
-# the method.
+# Every trial starts fresh dpdk-testpmd processes (the net_vhost backend and
+# the frontends under test) and drives them through their interactive prompt
+# over a FIFO. By default A and B run together: one backend with a port for
+# each, both frontends forwarding on CPU 0, time-sliced by the kernel, so
+# both are measured at the same moments of whatever the host does to this
+# VM's cores; they swap places from one trial to the next. --sequential runs
+# one frontend at a time. A frontend's rate is its port's packet count over
+# the interval per second of CPU its forwarding thread ran. Before and after
+# each trial, build/bench/c2c_latency measures the core-to-core cache-line
+# round trip, which the host changes under us; run sequentially, a pair of
+# trials whose readings disagree is rerun. See doc/bench.md for the method.
 #
 # Not a unit test: meson does not know about it.
 
@@ -24,7 +26,10 @@ usage: bench/run.sh [options]
 
   --duration SECS   measured interval per trial (default 2)
   --warmup SECS     traffic before the measured interval (default 1)
-  --trials N        trials per driver and row, interleaved A B A B... (default 5)
+  --trials N        trials per row (default 6); together, A and B swap places
+                    each trial; --sequential, interleaved A B A B...
+  --sequential      one frontend at a time, each with a core to itself,
+                    instead of A and B together on one core
   --rows LIST       comma-separated rows or shell patterns, e.g.
                     'split-64-io,packed-*-txonly' (default: all 12)
   --driver PATH     the net_vpmd shared object
@@ -47,9 +52,9 @@ usage: bench/run.sh [options]
                     each trial (default build/bench/c2c_latency); without it
                     the bench runs but cannot control for core placement
   --c2c-tolerance PCT
-                    A and B of a trial (both before and after readings) must
-                    agree within PCT% on the core-to-core round trip, else
-                    the pair is rerun (default 35)
+                    --sequential: A and B of a trial (both before and after
+                    readings) must agree within PCT% on the core-to-core
+                    round trip, else the pair is rerun (default 35)
   --retries N       reruns of a disturbed pair, for either reason (default
                     2); after that it is kept and flagged
   --quiet-wait SECS before each trial, wait up to SECS for other
@@ -65,13 +70,14 @@ Rows are LAYOUT-SIZE-MODE: layout split|packed, size 64|1518, mode
   txonly  frontend txonly, backend rxonly; measures the frontend's Tx pps
   rxonly  backend txonly, frontend rxonly; measures the frontend's Rx pps
 
-Output: per row, the median Mpps of each driver over its trials and their
-min-max; "ratio" is median A / median B over every trial kept; "paired" is
-the median over trials of A/B within one trial, over the pairs whose
-core-to-core readings agree ("pairs": those / all), so that it compares the
-drivers at one placement of the cores; "c2c A/B" is the median round trip
-in ns of each driver's readings. The last line says whether every "ratio"
-is >= 1.0. Exit code 0, or 1 if a trial failed, 2 on bad usage.
+Output: per row, the median Mpps (per second of forwarding CPU) of each
+driver over its trials and their min-max; "ratio" is median A / median B
+over every trial kept; "paired" compares the drivers within trials: together,
+the median over couples of trials (which swapped places) of the geometric
+mean of their two A/B; sequential, the median of A/B over the pairs whose
+core-to-core readings agree ("pairs": those / all); "c2c A/B" is the median
+round trip in ns of each driver's readings. The last line says whether every
+"ratio" is >= 1.0. Exit code 0, or 1 if a trial failed, 2 on bad usage.
 EOF
 }
 
@@ -85,9 +91,9 @@ die() {
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/.." && pwd)
 
-# 12 rows x 5 trials x 2 drivers x (2 s + 1 s warm-up + ~1.8 s start and
-# stop) keeps the default run under 10 minutes. Within a trial the count is
-# exact (millions of packets over a TSC-timed interval); the spread comes from
+# 12 rows x 6 trials x (2 s + 1 s warm-up + ~2.5 s start and stop), both
+# drivers at once, keeps the default run under 10 minutes. Within a trial the
+# count is exact (millions of packets over nanoseconds of CPU); the spread comes from
 # one trial to the next, so trials are worth more than longer intervals.
 duration=2
 warmup=1
@@ -568,7 +574,7 @@ declare -A cur_mpps cur_rx cur_tx cur_brx cur_btx cur_foreign cur_c2cb cur_c2ca
 
 n_runs=$(( ${#rows[@]} * trials * (together ? 1 : ${#sides[@]}) ))
 est=$(awk -v n="$n_runs" -v d="$duration" -v w="$warmup" 'BEGIN{printf "%d", n * (d + w + 2.5) / 60 + 1}')
-echo "bench: ${#rows[@]} rows x $trials trials x ${#sides[@]} drivers, ${duration}s each after ${warmup}s warm-up (about $est min)" >&2
+echo "bench: ${#rows[@]} rows x $trials trials x ${#sides[@]} drivers$([ "$together" = 1 ] && echo " together"), ${duration}s each after ${warmup}s warm-up (about $est min)" >&2
 echo "bench: A=$kind_a B=$kind_b queue_size=$queue_size mrg_rxbuf=$mrg_rxbuf in_order=$in_order" >&2
 if [ "$together" = 1 ]; then
 	echo "bench: A and B run together, their frontends time-sliced on one core (--sequential: one after the other)" >&2
