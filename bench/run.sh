@@ -363,7 +363,7 @@ backend_rates() {
 # One trial of ROW with the frontends KIND... at once: one net_vhost backend
 # port per frontend, each frontend its own testpmd forwarding on CPU 0, so
 # two frontends share that core, time-sliced by the kernel, at the same
-# moments of the host's placement and load (see "concurrent" in doc/bench.md).
+# moments of the host's placement and load (see "Together" in doc/bench.md).
 # For frontend i it sets trial_rates[i] to "RXPPS TXPPS": packets counted by
 # its port over the interval, per second its forwarding thread ran; and
 # trial_be_rates[i] to the backend's rate on that frontend's port. Sets

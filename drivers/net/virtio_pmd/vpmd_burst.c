@@ -50,7 +50,17 @@ void vpmd_burst_guard_init(void)
 
 void vpmd_burst_guard_sync(void)
 {
-	if (__atomic_load_n(&vpmd_burst_fence, __ATOMIC_ACQUIRE) ||
-	    membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0)
+	if (__atomic_load_n(&vpmd_burst_fence, __ATOMIC_ACQUIRE)) {
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		return;
+	}
+	if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0)
+		return;
+	/*
+	 * Not expected once registered. Bursts fence from now on; one that
+	 * began before it saw this may still be unordered, which the caller's
+	 * wait for in_burst narrows to a few nanoseconds of store buffer.
+	 */
+	__atomic_store_n(&vpmd_burst_fence, true, __ATOMIC_SEQ_CST);
+	VPMD_INIT_LOG(ERR, "membarrier failed: bursts fall back to a full fence");
 }
