@@ -152,7 +152,7 @@ void vpmd_burst_guard_sync(void);
 static inline bool vpmd_burst_enter(uint32_t *in_burst, const bool *running)
 {
 	__atomic_store_n(in_burst, 1, __ATOMIC_RELAXED);
-	if (unlikely(vpmd_burst_fence))
+	if (unlikely(__atomic_load_n(&vpmd_burst_fence, __ATOMIC_RELAXED)))
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	else
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
