@@ -139,23 +139,13 @@ struct vpmd_adapter {
  * The datapath runs on its own lcores while the control thread may take the
  * rings away (the backend went away). A burst announces itself in in_burst,
  * then checks running; the control thread clears running, then waits for
- * in_burst to drop. Between its store and its load, each side needs a full
- * barrier (Dekker style) so that at least one sees the other's store: the
- * control thread's vpmd_burst_guard_sync() makes one happen on the burst's
- * thread too, so the burst itself needs only a compiler barrier, unless
- * membarrier is unavailable (vpmd_burst.c).
+ * in_burst to drop. The full fences make the two store-then-load sequences
+ * (Dekker style) see each other: at least one side sees the other's store.
  */
-extern bool vpmd_burst_fence;
-void vpmd_burst_guard_init(void);
-void vpmd_burst_guard_sync(void);
-
 static inline bool vpmd_burst_enter(uint32_t *in_burst, const bool *running)
 {
 	__atomic_store_n(in_burst, 1, __ATOMIC_RELAXED);
-	if (unlikely(__atomic_load_n(&vpmd_burst_fence, __ATOMIC_RELAXED)))
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	else
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (likely(__atomic_load_n(running, __ATOMIC_RELAXED)))
 		return true;
 	__atomic_store_n(in_burst, 0, __ATOMIC_RELEASE);

@@ -331,7 +331,6 @@ static int vpmd_probe(struct rte_vdev_device *vdev)
 	rc = vpmd_devargs_parse(name, rte_vdev_device_args(vdev), &args);
 	if (rc < 0)
 		return rc;
-	vpmd_burst_guard_init();
 
 	dev = rte_eth_vdev_allocate(vdev, sizeof(*ad));
 	if (dev == NULL)

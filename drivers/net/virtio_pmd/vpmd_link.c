@@ -49,7 +49,6 @@ void vpmd_datapath_pause(struct rte_eth_dev *dev)
 
 	/* Pairs with vpmd_burst_enter(): see vpmd.h. */
 	__atomic_store_n(&ad->running, false, __ATOMIC_SEQ_CST);
-	vpmd_burst_guard_sync();
 	for (q = 0; q < dev->data->nb_rx_queues; q++) {
 		struct vpmd_rxq *rxq = dev->data->rx_queues[q];
 
