@@ -297,6 +297,11 @@ uint16_t vq_num_free(const struct virtqueue *vq)
 	return vq->num_free;
 }
 
+void vq_count_ring_full(struct virtqueue *vq)
+{
+	vq->stats.ring_full++;
+}
+
 uint16_t vq_num_inflight(const struct virtqueue *vq)
 {
 	return vq->num_inflight;

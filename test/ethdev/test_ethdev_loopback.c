@@ -7,7 +7,8 @@
  * a sequence number, their own length and a payload derived from
  * (flow, seq, offset), so the receiver checks every byte, the order and the
  * count. Frames of 60 to 9000 bytes go both ways, one direction at a time,
- * then both at once, then enough small frames to wrap 16-bit ring indexes.
+ * then net_vpmd's alone with nothing draining the backend until its ring is
+ * full, then both at once, then enough small frames to wrap 16-bit ring indexes.
  * Transmitted frames are built as multi-segment mbufs (and, on the net_vpmd
  * side, some shared or without headroom, so the driver must chain a header
  * mbuf in front). Afterwards net_vpmd's stats and xstats must agree with the
@@ -623,6 +624,42 @@ static int oversize_check(struct port *vhost, struct port *vpmd, uint16_t len)
 	return 0;
 }
 
+/*
+ * Backpressure: net_vpmd sends while nothing drains the backend, until its
+ * ring is full and bursts come back short, which tx_q0_ring_full must
+ * count; then the backend drains and every frame still arrives, in order.
+ */
+static int backpressure(struct flow *f, struct port *ports[2])
+{
+	uint64_t before, after;
+	unsigned int stalled = 0;
+
+	if (xstat_find(f->tx->id, "tx_q0_ring_full", &before) != 0) {
+		fail("%s: no xstat tx_q0_ring_full", f->tx->name);
+		return -ENOENT;
+	}
+	/* Short bursts in a row, the ring's completions reclaimed in between: it is full. */
+	while (stalled < 4 && f->sent < f->count) {
+		uint32_t sent = f->sent;
+		int rc = flow_tx(f);
+
+		if (rc < 0)
+			return rc;
+		stalled = f->sent == sent ? stalled + 1 : 0;
+	}
+	if (f->sent == f->count) {
+		fail("%s: all %" PRIu32 " frames went out with nothing draining the backend",
+		     f->name, f->count);
+		return -EPROTO;
+	}
+	if (xstat_find(f->tx->id, "tx_q0_ring_full", &after) != 0 || after < before + 4)
+		fail("%s: tx_q0_ring_full went from %" PRIu64 " to %" PRIu64
+		     " over %u short bursts", f->tx->name, before, after, stalled);
+	printf("backpressure: ring full after %" PRIu32 " frames, tx_q0_ring_full +%" PRIu64 "\n",
+	       f->sent, after - before);
+	return run_flows("after backpressure", &f, 1, ports);
+}
+
 /* What net_vpmd sent (@out) and received (@in) over all phases. */
 struct totals {
 	uint64_t tx, tx_bytes, rx, rx_bytes;
@@ -665,6 +702,13 @@ static int traffic(const struct config *cfg, struct port *vhost, struct port *vp
 	flow_init(&in, "vhost->vpmd", 2, vhost, vpmd, 2000, 60, to_vpmd_max, to_vpmd_fixed,
 		  n_to_vpmd, 22);
 	rc = run_flows("one way", only_in, 1, ports);
+	totals_add(&t, &out, &in);
+	if (rc < 0)
+		return rc;
+
+	memset(&in, 0, sizeof(in));
+	flow_init(&out, "vpmd->vhost", 8, vpmd, vhost, 3 * RING_SIZE, 60, 128, NULL, 0, 88);
+	rc = backpressure(&out, ports);
 	totals_add(&t, &out, &in);
 	if (rc < 0)
 		return rc;

@@ -234,8 +234,11 @@ uint16_t vpmd_xmit_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 				vpmd_tx_reclaim(txq);
 				reclaimed = true;
 			}
-			if (vq_num_free(txq->vq) < need)
+			if (vq_num_free(txq->vq) < need) {
+				/* Backpressure an operator must see: the burst stops short. */
+				vq_count_ring_full(txq->vq);
 				break;
+			}
 		}
 		if (prepend) {
 			/* The first buffer starts at the header, in the headroom; the mbuf is left as is. */

@@ -54,7 +54,7 @@ struct vq_stats {
 	uint64_t chains_used;    /* chains returned by the device and accepted */
 	uint64_t kicks;          /* notifications sent */
 	uint64_t kicks_suppressed; /* kick checks where the device asked not to be told */
-	uint64_t ring_full;      /* vq_add() refused with -ENOSPC */
+	uint64_t ring_full;      /* adds refused or cut short: no room (vq_count_ring_full()) */
 	uint64_t refused[VQ_REFUSE_MAX];
 };
 
@@ -261,6 +261,12 @@ void *vq_detach_unused(struct virtqueue *vq);
 
 /** Free descriptors: how many single-buffer chains vq_add() would accept now. */
 uint16_t vq_num_free(const struct virtqueue *vq);
+/**
+ * Count a ring-full event (stats.ring_full) for a caller that checks
+ * vq_num_free() itself and stops short, rather than let vq_add() or
+ * vq_add_bulk() refuse (they count their own).
+ */
+void vq_count_ring_full(struct virtqueue *vq);
 /** Chains made available and not yet returned. */
 uint16_t vq_num_inflight(const struct virtqueue *vq);
 uint16_t vq_size(const struct virtqueue *vq);
