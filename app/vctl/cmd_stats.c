@@ -225,7 +225,8 @@ const struct vctl_cmd vctl_cmd_stats = {
 	.description =
 		"Shows a port's ethdev counters (packets, bytes, errors, missed, mbuf allocation "
 		"failures) and its xstats (per queue: packets, bytes, errors, kicks, suppressed "
-		"kicks, ring full, chains added and used, used entries refused by reason). With "
+		"kicks, ring full, chains added and used, frames the receive filter dropped, used "
+		"entries refused by reason). With "
 		"--watch, samples again every SECS seconds and adds each counter's rate per second "
 		"since the sample before; under -j each sample is one JSON document on its own line.",
 	.args = { VCTL_ARG_PORT },

@@ -122,6 +122,43 @@ int vhost_user_ctrl_get_state(const struct vhost_user *vu, struct vhost_user_ctr
 	return 0;
 }
 
+/* @mac is one of the first @count (at most the kept) entries of @table. */
+static bool mac_in(const uint8_t (*table)[6], uint32_t count, const uint8_t *mac)
+{
+	uint32_t i;
+
+	for (i = 0; i < count && i < VHOST_USER_CTRL_MAC_TABLE_MAX; i++)
+		if (memcmp(table[i], mac, 6) == 0)
+			return true;
+	return false;
+}
+
+bool vhost_user_ctrl_rx_accept(const struct vhost_user_ctrl_state *st, const uint8_t *frame,
+			       uint32_t len, bool vlan_filter)
+{
+	static const uint8_t broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+	if (st->promisc)
+		return true;
+	if (len < 14)
+		return false;
+	if (vlan_filter && frame[12] == 0x81 && frame[13] == 0x00) {
+		if (len < 16 ||
+		    !vhost_user_ctrl_vlan_isset(st, (uint16_t)(((frame[14] << 8) | frame[15]) & 0xfff)))
+			return false;
+	}
+	if (frame[0] & 1) {
+		if (memcmp(frame, broadcast, 6) == 0 || st->allmulti)
+			return true;
+		/* More entries than the table keeps: the device takes the whole class. */
+		return st->mc_count > VHOST_USER_CTRL_MAC_TABLE_MAX ||
+		       mac_in(st->mc, st->mc_count, frame);
+	}
+	if (st->mac_set && memcmp(frame, st->mac, 6) == 0)
+		return true;
+	return st->uc_count > VHOST_USER_CTRL_MAC_TABLE_MAX || mac_in(st->uc, st->uc_count, frame);
+}
+
 int vu_ctrl_setup(struct vhost_user *vu, struct virtqueue *vq)
 {
 	struct vu_ctrl *c = &vu->ctrl;

@@ -4,9 +4,11 @@
 # The control queue through an unmodified testpmd: net_vpmd against
 # net_vhost, frames circulating. "set promisc 0 off/on", "set allmulti 0
 # on", "mac_addr set", "vlan set filter on" and "rx_vlan add 5 0" must
-# succeed promptly while traffic keeps flowing, and the state the emulated
-# device recorded (logged at debug level after each command, read from the
-# transport) must be what was asked. Then the backend is killed and
+# succeed promptly, and the state the emulated device recorded (logged at
+# debug level after each command, read from the transport) must be what
+# was asked. The receive filter is enforced: promiscuous off, frames to
+# another MAC are dropped and counted (rx_q0_filtered), frames to the
+# port's pass. Then the backend is killed and
 # replaced: after the reconnect the same state must have been replayed.
 # Last, with ctrl_vq=0, promiscuous off is refused as before.
 #
@@ -83,7 +85,21 @@ bad=$(grep -E "^ *ctrl_commands_(err|timeout):" "$dir/front.log" | tail -2 | awk
 [ "$bad" -eq 0 ] || fail "ctrl_commands_err + ctrl_commands_timeout is $bad"
 say "xstats: ctrl_commands_ok $ok"
 
-# Traffic keeps flowing through all that.
+# Promiscuous off, the first command, dropped the frames then circulating:
+# tx_first addressed them to testpmd's default peer, not to this port.
+# The drops are counted; seeded again, with promiscuous back on, frames flow.
+xstat() {
+	pair_send "show port xstats 0"
+	sleep 0.5
+	grep -E "^ *$1:" "$dir/front.log" | tail -1 | awk '{print $2}'
+}
+filtered=$(xstat rx_q0_filtered)
+[ -n "$filtered" ] && [ "$filtered" -gt 0 ] ||
+	fail "promiscuous off dropped no frame addressed elsewhere: rx_q0_filtered '${filtered}'"
+say "promiscuous off: $filtered frames addressed elsewhere dropped (rx_q0_filtered)"
+pair_send "stop"
+pair_send "start tx_first"
+sleep 0.5
 pair_send "show port stats 0"
 sleep 0.5
 rx1=$(last_rx)
@@ -93,6 +109,36 @@ sleep 0.5
 rx2=$(last_rx)
 say "rx $rx1 then $rx2"
 [ "$rx2" -gt "$((rx1 + 10000))" ] || fail "forwarding stopped: rx $rx1 then $rx2"
+
+# The filter, enforced: promiscuous off, frames to the port's MAC pass,
+# frames to another unicast address are dropped and counted.
+pair_send "stop"
+pair_send "set promisc 0 off"
+pair_send "set eth-peer 0 $mac"
+pair_send "start tx_first"
+sleep 0.5
+f1=$(xstat rx_q0_filtered)
+pair_send "show port stats 0"
+sleep 0.5
+rx1=$(last_rx)
+sleep 1
+pair_send "show port stats 0"
+sleep 0.5
+rx2=$(last_rx)
+f2=$(xstat rx_q0_filtered)
+[ "$rx2" -gt "$((rx1 + 10000))" ] || fail "promiscuous off, frames to $mac: rx $rx1 then $rx2"
+[ "$f2" = "$f1" ] || fail "promiscuous off, frames to $mac: rx_q0_filtered $f1 then $f2"
+say "promiscuous off, frames to the port's MAC: rx $rx1 then $rx2, none filtered"
+pair_send "stop"
+pair_send "set eth-peer 0 02:00:00:00:00:99"
+pair_send "start tx_first"
+sleep 1
+f3=$(xstat rx_q0_filtered)
+[ "$f3" -ge "$((f2 + 32))" ] || fail "frames to 02:00:00:00:00:99 not filtered: rx_q0_filtered $f2 then $f3"
+say "promiscuous off, frames to another MAC: rx_q0_filtered $f2 then $f3"
+pair_send "stop"
+pair_send "set promisc 0 on"
+pair_send "start tx_first"
 
 # A reconnect resets the device: the state must come back by itself.
 lines=$(wc -l <"$dir/front.log")
@@ -130,6 +176,8 @@ after=$(tail -n +"$lines" "$dir/front.log" | grep "ctrl state:" | tail -1)
 echo "$after" | grep -q "promisc=0 allmulti=1 mac=.*vlans=\[5\]" ||
 	fail "state after reset and start: ${after:-none}"
 echo "$after" | grep -q "mac=$mac" && fail "the MAC set before the reset survived it"
+# The frames go to 02:00:00:00:00:99: promiscuous again to let them in.
+pair_send "set promisc 0 on"
 pair_send "clear port stats 0"
 pair_send "start tx_first"
 sleep 1

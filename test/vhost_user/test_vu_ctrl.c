@@ -837,6 +837,85 @@ static void test_event_idx(void **state)
 	assert_int_equal(virtio_net_ctrl_get_stats(fx->ctrl)->timeout, 0);
 }
 
+/* ---- the receive filter the driver enforces for the device ---- */
+
+/* A 64-byte frame to @dst, tagged with @vid unless it is negative. */
+static uint32_t frame_to(uint8_t *f, const uint8_t dst[6], int vid)
+{
+	memset(f, 0, 64);
+	memcpy(f, dst, 6);
+	f[6] = 0x02;
+	if (vid >= 0) {
+		f[12] = 0x81;
+		f[14] = (uint8_t)(vid >> 8);
+		f[15] = (uint8_t)vid;
+		f[16] = 0x08;
+	} else {
+		f[12] = 0x08;
+	}
+	return 64;
+}
+
+static void test_rx_filter(void **state)
+{
+	static const uint8_t own[6] = { 0x02, 0, 0, 0, 0, 0x42 };
+	static const uint8_t other[6] = { 0x02, 0, 0, 0, 0, 0x43 };
+	static const uint8_t table_uc[6] = { 0x02, 0, 0, 0, 0, 0x44 };
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t mcast[6] = { 0x01, 0x00, 0x5e, 0, 0, 1 };
+	static const uint8_t table_mc[6] = { 0x01, 0x00, 0x5e, 0, 0, 2 };
+	struct vhost_user_ctrl_state st = { .promisc = true };
+	uint8_t f[64];
+	uint32_t len;
+
+	(void)state;
+	/* Promiscuous, as after a reset: everything, even a runt. */
+	assert_true(vhost_user_ctrl_rx_accept(&st, f, frame_to(f, other, 7), true));
+	assert_true(vhost_user_ctrl_rx_accept(&st, f, 3, true));
+
+	st.promisc = false;
+	st.mac_set = true;
+	memcpy(st.mac, own, 6);
+	assert_true(vhost_user_ctrl_rx_accept(&st, f, frame_to(f, own, -1), false));
+	assert_false(vhost_user_ctrl_rx_accept(&st, f, frame_to(f, other, -1), false));
+	assert_true(vhost_user_ctrl_rx_accept(&st, f, frame_to(f, bcast, -1), false));
+	assert_false(vhost_user_ctrl_rx_accept(&st, f, frame_to(f, mcast, -1), false));
+	assert_false(vhost_user_ctrl_rx_accept(&st, f, 13, false));
+
+	/* The tables: a listed address passes, others not, until a table overflows. */
+	st.uc_count = 1;
+	memcpy(st.uc[0], table_uc, 6);
+	st.mc_count = 1;
+	memcpy(st.mc[0], table_mc, 6);
+	assert_true(vhost_user_ctrl_rx_accept(&st, f, frame_to(f, table_uc, -1), false));
+	assert_true(vhost_user_ctrl_rx_accept(&st, f, frame_to(f, table_mc, -1), false));
+	assert_false(vhost_user_ctrl_rx_accept(&st, f, frame_to(f, mcast, -1), false));
+	st.allmulti = true;
+	assert_true(vhost_user_ctrl_rx_accept(&st, f, frame_to(f, mcast, -1), false));
+	assert_false(vhost_user_ctrl_rx_accept(&st, f, frame_to(f, other, -1), false));
+	st.uc_count = VHOST_USER_CTRL_MAC_TABLE_MAX + 1;
+	assert_true(vhost_user_ctrl_rx_accept(&st, f, frame_to(f, other, -1), false));
+	st.uc_count = 1;
+	st.allmulti = false;
+	st.mc_count = VHOST_USER_CTRL_MAC_TABLE_MAX + 1;
+	assert_true(vhost_user_ctrl_rx_accept(&st, f, frame_to(f, mcast, -1), false));
+
+	/* VLANs: only with the filter on, and then only those in the table. */
+	assert_true(vhost_user_ctrl_rx_accept(&st, f, frame_to(f, own, 5), false));
+	assert_false(vhost_user_ctrl_rx_accept(&st, f, frame_to(f, own, 5), true));
+	st.vlans[0] = 1u << 5;
+	assert_true(vhost_user_ctrl_rx_accept(&st, f, frame_to(f, own, 5), true));
+	assert_false(vhost_user_ctrl_rx_accept(&st, f, frame_to(f, own, 6), true));
+	/* The VLAN id is the low 12 bits of the TCI: priority bits do not count. */
+	len = frame_to(f, own, 5);
+	f[14] |= 0xe0;
+	assert_true(vhost_user_ctrl_rx_accept(&st, f, len, true));
+	/* A tag cut off: not passed. */
+	assert_false(vhost_user_ctrl_rx_accept(&st, f, 15, true));
+	/* Untagged frames are not subject to the VLAN table. */
+	assert_true(vhost_user_ctrl_rx_accept(&st, f, frame_to(f, own, -1), true));
+}
+
 #define T(fn, layout) cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, (void *)&layout)
 
 int main(void)
@@ -857,6 +936,7 @@ int main(void)
 		T(test_split_idx_jump, split_layout),
 		T(test_packed_malformed, packed_layout),
 		T(test_packed_endless, packed_layout),
+		cmocka_unit_test(test_rx_filter),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

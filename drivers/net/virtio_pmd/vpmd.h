@@ -46,6 +46,17 @@ struct vpmd_queue_stats {
 	uint64_t errors;      /* rx: refused or malformed; tx: could not be sent */
 	uint64_t mbuf_alloc_failed;
 	uint64_t size_bins[VPMD_SIZE_BINS];
+	uint64_t filtered;    /* rx: dropped by the device's receive filter (vpmd_ctrl.c) */
+};
+
+/*
+ * The receive filter the rx bursts enforce for the emulated device: what
+ * its control queue was told, while that is not "promiscuous". Published
+ * whole (a new object per change) in the adapter; NULL lets every frame in.
+ */
+struct vpmd_rx_filter {
+	struct vhost_user_ctrl_state st;
+	bool vlan_filter; /* RTE_ETH_RX_OFFLOAD_VLAN_FILTER is on: the VLAN table applies */
 };
 
 /* The bucket of a @len-byte packet: its bit length, clamped at both ends. */
@@ -65,6 +76,7 @@ struct vpmd_rxq {
 	struct virtqueue *vq;
 	uint32_t in_burst;    /* set while a burst uses the ring (see vpmd_burst_enter) */
 	const bool *running;  /* the adapter's: may the datapath use the rings */
+	struct vpmd_rx_filter *const *rx_filter; /* the adapter's; read once per burst */
 	const struct rte_memzone *mz; /* ring memory, sized for nb_desc */
 	struct rte_mempool *mp;
 	uint16_t port_id;
@@ -130,6 +142,7 @@ struct vpmd_adapter {
 	bool running;     /* the datapath may touch the rings; see vpmd_burst_enter() */
 	uint64_t reconnects; /* times the backend went away under a started port */
 	struct vpmd_ctrl *ctrl; /* the control queue (vpmd_ctrl.c) */
+	struct vpmd_rx_filter *rx_filter; /* NULL: no filtering (vpmd_ctrl.c) */
 	/* Telemetry readers inside the adapter; see vpmd_telemetry.c. */
 	uint32_t readers;
 	bool closing;     /* dev_close has begun: readers keep out */
@@ -166,6 +179,7 @@ static inline struct vpmd_adapter *vpmd_adapter_of(const struct rte_eth_dev *dev
 int vpmd_device_up(struct rte_eth_dev *dev);
 void vpmd_device_down(struct rte_eth_dev *dev);
 void vpmd_datapath_pause(struct rte_eth_dev *dev);
+void vpmd_rx_bursts_wait(struct rte_eth_dev *dev);
 int vpmd_monitor_start(struct rte_eth_dev *dev);
 void vpmd_monitor_stop(struct rte_eth_dev *dev);
 void vpmd_link_report(struct rte_eth_dev *dev);

@@ -17,6 +17,12 @@
  * queue pairs in use. An op called while the device is away (port stopped,
  * backend gone) succeeds and is applied at the next bring-up.
  *
+ * The backend delivers every frame: what a device would filter, the rx
+ * bursts drop (counted in rx_qN_filtered), by the state the emulated device
+ * recorded (vhost_user_ctrl_rx_accept()). After each change the state is
+ * published whole, as a new struct vpmd_rx_filter, or none while
+ * promiscuous; the old one is freed once no rx burst can be reading it.
+ *
  * The link monitor (vpmd_link.c) brings the device down and up on the
  * interrupt thread; the ops run on the application's. ctrl->lock keeps
  * them apart.
@@ -25,6 +31,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <ethdev_driver.h>
 #include <rte_malloc.h>
@@ -99,6 +106,9 @@ void vpmd_ctrl_fini(struct rte_eth_dev *dev)
 	if (c == NULL)
 		return;
 	vpmd_ctrl_stop(dev);
+	/* Stopped, the datapath reads no filter: one left (none should be) can go. */
+	rte_free(ad->rx_filter);
+	ad->rx_filter = NULL;
 	rte_memzone_free(c->mz);
 	pthread_mutex_destroy(&c->lock);
 	rte_free(c);
@@ -167,6 +177,49 @@ fail:
 	return rc;
 }
 
+/*
+ * Publish the receive filter for what the device now holds; lock held.
+ * None without a control queue or while promiscuous. The old one is freed
+ * after every rx burst that may have loaded it has ended.
+ */
+static void filter_update(struct rte_eth_dev *dev)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	struct vpmd_rx_filter *old = ad->rx_filter, *f = NULL;
+	struct vhost_user_ctrl_state st;
+
+	if (ad->ctrl->cmds != NULL && vhost_user_ctrl_get_state(ad->vu, &st) == 0 &&
+	    st.negotiated && !st.promisc) {
+		f = rte_malloc("vpmd_rx_filter", sizeof(*f), 0);
+		if (f == NULL) {
+			VPMD_DRV_LOG(ERR, ad->name,
+				     "no memory for the receive filter: the previous one stays");
+			return;
+		}
+		/* Without MAC_ADDR_SET the device's address is the port's. */
+		if (!st.mac_set) {
+			memcpy(st.mac, dev->data->mac_addrs[0].addr_bytes, sizeof(st.mac));
+			st.mac_set = true;
+		}
+		f->st = st;
+		f->vlan_filter = (dev->data->dev_conf.rxmode.offloads &
+				  RTE_ETH_RX_OFFLOAD_VLAN_FILTER) != 0;
+	}
+	if (f == NULL && old == NULL)
+		return;
+	/* Once per change of regime: an operator must know why frames vanish. */
+	if ((f == NULL) != (old == NULL))
+		VPMD_DRV_LOG(NOTICE, ad->name, "%s",
+			     f != NULL ? "receive filter on (not promiscuous): frames for other "
+					 "addresses are dropped, counted in rx_qN_filtered"
+				       : "receive filter off: every frame is received");
+	/* Store, full fence, then look at the bursts: see vpmd_burst_enter(). */
+	__atomic_store_n(&ad->rx_filter, f, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	vpmd_rx_bursts_wait(dev);
+	rte_free(old);
+}
+
 void vpmd_ctrl_stop(struct rte_eth_dev *dev)
 {
 	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
@@ -188,6 +241,7 @@ void vpmd_ctrl_stop(struct rte_eth_dev *dev)
 	/* The device has let go of the queue: abandoned commands can go with it. */
 	virtio_net_ctrl_destroy(c->cmds);
 	c->cmds = NULL;
+	filter_update(dev); /* a reset device is promiscuous again */
 	vq_destroy(c->vq);
 	c->vq = NULL;
 }
@@ -256,8 +310,10 @@ static int op_send(struct rte_eth_dev *dev, const char *what, uint8_t cls, uint8
 	int rc = 0;
 
 	vpmd_ctrl_lock(ad);
-	if (ad->device_up && ad->ctrl->cmds != NULL)
+	if (ad->device_up && ad->ctrl->cmds != NULL) {
 		rc = send_locked(ad, what, cls, cmd, data, len);
+		filter_update(dev);
+	}
 	vpmd_ctrl_unlock(ad);
 	return rc;
 }
@@ -352,8 +408,11 @@ int vpmd_vlan_offload_set(struct rte_eth_dev *dev, int mask)
 		return (offloads & RTE_ETH_RX_OFFLOAD_VLAN_FILTER) ? -ENOTSUP : 0;
 	/* Filter turned on: the device learns the table kept so far. */
 	vpmd_ctrl_lock(ad);
-	if ((offloads & RTE_ETH_RX_OFFLOAD_VLAN_FILTER) && ad->device_up && ad->ctrl->cmds != NULL)
-		rc = replay_vlans(dev);
+	if (ad->device_up && ad->ctrl->cmds != NULL) {
+		if (offloads & RTE_ETH_RX_OFFLOAD_VLAN_FILTER)
+			rc = replay_vlans(dev);
+		filter_update(dev); /* the VLAN table applies, or no longer */
+	}
 	vpmd_ctrl_unlock(ad);
 	return rc;
 }
@@ -397,6 +456,7 @@ int vpmd_ctrl_replay(struct rte_eth_dev *dev)
 	if (virtio_dev_has_feature(vdev, VIRTIO_NET_F_CTRL_VLAN) &&
 	    (dev->data->dev_conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_VLAN_FILTER))
 		replay_vlans(dev);
+	filter_update(dev);
 	return 0;
 }
 

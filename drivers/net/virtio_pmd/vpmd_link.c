@@ -42,6 +42,23 @@ static void log_features(const struct vpmd_adapter *ad)
 	json_decref(names);
 }
 
+/*
+ * Wait until no rx burst that began before the caller's last store (made
+ * with a full fence after it) is still running: each queue seen outside a
+ * burst once. Bursts are short, so the wait is too.
+ */
+void vpmd_rx_bursts_wait(struct rte_eth_dev *dev)
+{
+	uint16_t q;
+
+	for (q = 0; q < dev->data->nb_rx_queues; q++) {
+		struct vpmd_rxq *rxq = dev->data->rx_queues[q];
+
+		while (rxq != NULL && __atomic_load_n(&rxq->in_burst, __ATOMIC_ACQUIRE))
+			rte_pause();
+	}
+}
+
 void vpmd_datapath_pause(struct rte_eth_dev *dev)
 {
 	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
@@ -49,12 +66,7 @@ void vpmd_datapath_pause(struct rte_eth_dev *dev)
 
 	/* Pairs with vpmd_burst_enter(): see vpmd.h. */
 	__atomic_store_n(&ad->running, false, __ATOMIC_SEQ_CST);
-	for (q = 0; q < dev->data->nb_rx_queues; q++) {
-		struct vpmd_rxq *rxq = dev->data->rx_queues[q];
-
-		while (rxq != NULL && __atomic_load_n(&rxq->in_burst, __ATOMIC_ACQUIRE))
-			rte_pause();
-	}
+	vpmd_rx_bursts_wait(dev);
 	for (q = 0; q < dev->data->nb_tx_queues; q++) {
 		struct vpmd_txq *txq = dev->data->tx_queues[q];
 

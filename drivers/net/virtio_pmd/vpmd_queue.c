@@ -86,6 +86,7 @@ int vpmd_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id, uint16_t nb_
 	}
 	rxq->mp = mp;
 	rxq->running = &ad->running;
+	rxq->rx_filter = &ad->rx_filter;
 	rxq->port_id = dev->data->port_id;
 	rxq->queue_id = queue_id;
 	rxq->nb_desc = size;

@@ -76,12 +76,21 @@ static void rx_merge_abort(struct vpmd_rxq *rxq)
 }
 
 /*
- * A whole packet, about to be delivered: its offload flags and its size
- * bucket. False when its header is one the device had no right to send:
- * the packet is then dropped and counted.
+ * A whole packet, about to be delivered: the receive filter (@filter, when
+ * not promiscuous), its offload flags and its size bucket. False when the
+ * filter drops it, or its header is one the device had no right to send:
+ * the packet is then freed and counted.
  */
-static inline bool rx_finish(struct vpmd_rxq *rxq, struct rte_mbuf *m)
+static inline bool rx_finish(struct vpmd_rxq *rxq, struct rte_mbuf *m,
+			     const struct vpmd_rx_filter *filter)
 {
+	if (unlikely(filter != NULL) &&
+	    !vhost_user_ctrl_rx_accept(&filter->st, rte_pktmbuf_mtod(m, const uint8_t *),
+				       m->data_len, filter->vlan_filter)) {
+		rxq->stats.filtered++;
+		rte_pktmbuf_free(m);
+		return false;
+	}
 	if (rxq->hdr_offload && unlikely(vpmd_rx_offload(m, rx_hdr(m), rxq->lro) < 0)) {
 		rxq->stats.errors++;
 		rte_pktmbuf_free(m);
@@ -99,9 +108,12 @@ uint16_t vpmd_recv_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	uint16_t nb_rx = 0, n, i;
 	uint64_t bytes = 0;
 	struct vpmd_trace_used tr;
+	const struct vpmd_rx_filter *filter;
 
 	if (!vpmd_burst_enter(&rxq->in_burst, rxq->running))
 		return 0;
+	/* Once per burst; the control thread frees an old one only after the burst (vpmd_ctrl.c). */
+	filter = __atomic_load_n(rxq->rx_filter, __ATOMIC_ACQUIRE);
 	VPMD_TRACE_USED_BEGIN(&tr, rxq->vq);
 	/* Never more buffers than packets asked for: each gives at most one. */
 	n = vq_get_used_bulk(rxq->vq, cookies, lens, RTE_MIN(nb_pkts, VPMD_RX_BURST_MAX));
@@ -152,7 +164,7 @@ uint16_t vpmd_recv_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 				continue;
 			}
 		}
-		if (!rx_finish(rxq, m))
+		if (!rx_finish(rxq, m, filter))
 			continue;
 		pkts[nb_rx++] = m;
 		bytes += m->pkt_len;

@@ -32,6 +32,10 @@ static const struct xstat_def queue_xstats[] = {
 	QSTAT("size_1024_1518_packets", size_bins[VPMD_SIZE_1024_1518]),
 	QSTAT("size_1519_max_packets", size_bins[VPMD_SIZE_1519_MAX]),
 };
+/* Receive queues only. */
+static const struct xstat_def rx_only_xstats[] = {
+	QSTAT("filtered", filtered),
+};
 #undef QSTAT
 
 #define VSTAT(n, f) { n, offsetof(struct vq_stats, f) }
@@ -58,11 +62,14 @@ static const struct xstat_def ctrl_xstats[] = {
 #define N_CTRL RTE_DIM(ctrl_xstats)
 #define N_QUEUE RTE_DIM(queue_xstats)
 #define N_RING RTE_DIM(ring_xstats)
+#define N_RX_ONLY RTE_DIM(rx_only_xstats)
 #define PER_QUEUE (N_QUEUE + N_RING + VQ_REFUSE_MAX)
+#define PER_RX_QUEUE (PER_QUEUE + N_RX_ONLY)
 
 static unsigned int xstats_count(const struct rte_eth_dev *dev)
 {
-	return N_CTRL + (dev->data->nb_rx_queues + dev->data->nb_tx_queues) * PER_QUEUE;
+	return N_CTRL + dev->data->nb_rx_queues * PER_RX_QUEUE +
+	       dev->data->nb_tx_queues * PER_QUEUE;
 }
 
 static uint64_t u64_at(const void *base, size_t offset)
@@ -73,7 +80,27 @@ static uint64_t u64_at(const void *base, size_t offset)
 	return v;
 }
 
-/* Fill @n entries for one queue; names if @names, values if @values. */
+/*
+ * Entries k.. of one queue from table @defs[@n]: names "KIND_qQ_NAME" if
+ * @names, values read at the offsets into @base (0 without one) if @values.
+ */
+static void table_entries(const char *kind, uint16_t q, const struct xstat_def *defs,
+			  unsigned int n, const void *base, struct rte_eth_xstat_name *names,
+			  struct rte_eth_xstat *values, unsigned int *k)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++, (*k)++) {
+		if (names)
+			snprintf(names[*k].name, sizeof(names[*k].name), "%s_q%u_%s", kind, q,
+				 defs[i].name);
+		if (values)
+			values[*k] = (struct rte_eth_xstat){
+				*k, base ? u64_at(base, defs[i].offset) : 0 };
+	}
+}
+
+/* Fill the entries of one queue from @first; names if @names, values if @values. */
 static void queue_entries(const char *kind, uint16_t q, const struct vpmd_queue_stats *qs,
 			  const struct virtqueue *vq, struct rte_eth_xstat_name *names,
 			  struct rte_eth_xstat *values, unsigned int first)
@@ -81,21 +108,10 @@ static void queue_entries(const char *kind, uint16_t q, const struct vpmd_queue_
 	const struct vq_stats *vs = vq != NULL ? vq_get_stats(vq) : NULL;
 	unsigned int i, k = first;
 
-	for (i = 0; i < N_QUEUE; i++, k++) {
-		if (names)
-			snprintf(names[k].name, sizeof(names[k].name), "%s_q%u_%s", kind, q,
-				 queue_xstats[i].name);
-		if (values)
-			values[k] = (struct rte_eth_xstat){ k, u64_at(qs, queue_xstats[i].offset) };
-	}
-	for (i = 0; i < N_RING; i++, k++) {
-		if (names)
-			snprintf(names[k].name, sizeof(names[k].name), "%s_q%u_%s", kind, q,
-				 ring_xstats[i].name);
-		if (values)
-			values[k] = (struct rte_eth_xstat){
-				k, vs ? u64_at(vs, ring_xstats[i].offset) : 0 };
-	}
+	table_entries(kind, q, queue_xstats, N_QUEUE, qs, names, values, &k);
+	table_entries(kind, q, ring_xstats, N_RING, vs, names, values, &k);
+	if (strcmp(kind, "rx") == 0)
+		table_entries(kind, q, rx_only_xstats, N_RX_ONLY, qs, names, values, &k);
 	for (i = 0; i < VQ_REFUSE_MAX; i++, k++) {
 		if (names)
 			snprintf(names[k].name, sizeof(names[k].name), "%s_q%u_refused_%s", kind, q,
@@ -122,7 +138,7 @@ static void all_entries(struct rte_eth_dev *dev, struct rte_eth_xstat_name *name
 				first, u64_at(&cs, ctrl_xstats[first].offset) };
 	}
 
-	for (q = 0; q < dev->data->nb_rx_queues; q++, first += PER_QUEUE) {
+	for (q = 0; q < dev->data->nb_rx_queues; q++, first += PER_RX_QUEUE) {
 		const struct vpmd_rxq *rxq = dev->data->rx_queues[q];
 		static const struct vpmd_queue_stats none;
 

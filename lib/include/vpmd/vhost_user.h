@@ -246,8 +246,8 @@ int vhost_user_reset_owner(struct vhost_user *vu);
  * of range, an index jump, a packed chain that does not end) stops the
  * queue until the next reset.
  *
- * RX mode, MAC and VLAN commands are recorded, not enforced: the backend
- * delivers every frame (QEMU with a vhost backend does the same). With
+ * RX mode, MAC and VLAN commands are recorded: the backend delivers every
+ * frame, so the driver enforces them with vhost_user_ctrl_rx_accept(). With
  * MQ negotiated, rings of pairs beyond the first start disabled and
  * VQ_PAIRS_SET enables and disables them with SET_VRING_ENABLE. A device
  * reset (and a disconnect) returns the state to its defaults: promiscuous
@@ -291,6 +291,21 @@ static inline bool vhost_user_ctrl_vlan_isset(const struct vhost_user_ctrl_state
 
 /** Copy the control queue's state. Returns 0, -EINVAL. */
 int vhost_user_ctrl_get_state(const struct vhost_user *vu, struct vhost_user_ctrl_state *out);
+
+/**
+ * The receive filter a device applies with this state (as QEMU's
+ * virtio-net does), for the driver to enforce on frames the backend
+ * delivers unfiltered: true if the Ethernet frame @frame of @len bytes
+ * passes. Promiscuous passes everything. Otherwise a frame tagged 0x8100
+ * must carry a VLAN in the table (only with @vlan_filter: in DPDK the
+ * table applies while the VLAN filter offload is on); broadcast passes;
+ * other multicast passes with all-multicast, an overflowed multicast
+ * table, or a match in it; unicast passes to st->mac (when st->mac_set),
+ * with an overflowed unicast table, or a match in it. A frame too short
+ * for its header does not pass.
+ */
+bool vhost_user_ctrl_rx_accept(const struct vhost_user_ctrl_state *st, const uint8_t *frame,
+			       uint32_t len, bool vlan_filter);
 
 /**
  * Index of the control queue for the features the driver set, or
