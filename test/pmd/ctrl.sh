@@ -8,7 +8,8 @@
 # debug level after each command, read from the transport) must be what
 # was asked. The receive filter is enforced: promiscuous off, frames to
 # another MAC are dropped and counted (rx_q0_filtered), frames to the
-# port's pass. Then the backend is killed and
+# port's pass, and so do those to an address "mac_addr add" put in the
+# unicast table, or to a group "mcast_addr add" listed. Then the backend is killed and
 # replaced: after the reconnect the same state must have been replayed.
 # Last, with ctrl_vq=0, promiscuous off is refused as before.
 #
@@ -110,32 +111,58 @@ rx2=$(last_rx)
 say "rx $rx1 then $rx2"
 [ "$rx2" -gt "$((rx1 + 10000))" ] || fail "forwarding stopped: rx $rx1 then $rx2"
 
-# The filter, enforced: promiscuous off, frames to the port's MAC pass,
-# frames to another unicast address are dropped and counted.
-pair_send "stop"
+# The filter, enforced. seed ADDR: one burst of frames to ADDR circulates
+# (testpmd takes a new peer only while stopped). passes WHAT: over a second frames keep coming and none
+# is filtered. dropped WHAT: the burst was filtered (32 more in the count).
+seed() {
+	pair_send "stop"
+	pair_send "set eth-peer 0 $1"
+	pair_send "start tx_first"
+	sleep 0.5
+}
+passes() {
+	local f1 f2 rx1 rx2
+	f1=$(xstat rx_q0_filtered)
+	pair_send "show port stats 0"
+	sleep 0.5
+	rx1=$(last_rx)
+	sleep 1
+	pair_send "show port stats 0"
+	sleep 0.5
+	rx2=$(last_rx)
+	f2=$(xstat rx_q0_filtered)
+	[ "$rx2" -gt "$((rx1 + 10000))" ] || fail "$1: rx $rx1 then $rx2"
+	[ "$f2" = "$f1" ] || fail "$1: rx_q0_filtered $f1 then $f2"
+	say "$1: passes (rx $rx1 then $rx2, none filtered)"
+}
+dropped() {
+	local f
+	sleep 0.5
+	f=$(xstat rx_q0_filtered)
+	[ "$f" -ge "$((filtered + 32))" ] || fail "$1: rx_q0_filtered $filtered then $f"
+	say "$1: dropped (rx_q0_filtered $filtered then $f)"
+	filtered=$f
+}
 pair_send "set promisc 0 off"
-pair_send "set eth-peer 0 $mac"
-pair_send "start tx_first"
-sleep 0.5
-f1=$(xstat rx_q0_filtered)
-pair_send "show port stats 0"
-sleep 0.5
-rx1=$(last_rx)
-sleep 1
-pair_send "show port stats 0"
-sleep 0.5
-rx2=$(last_rx)
-f2=$(xstat rx_q0_filtered)
-[ "$rx2" -gt "$((rx1 + 10000))" ] || fail "promiscuous off, frames to $mac: rx $rx1 then $rx2"
-[ "$f2" = "$f1" ] || fail "promiscuous off, frames to $mac: rx_q0_filtered $f1 then $f2"
-say "promiscuous off, frames to the port's MAC: rx $rx1 then $rx2, none filtered"
-pair_send "stop"
-pair_send "set eth-peer 0 02:00:00:00:00:99"
-pair_send "start tx_first"
-sleep 1
-f3=$(xstat rx_q0_filtered)
-[ "$f3" -ge "$((f2 + 32))" ] || fail "frames to 02:00:00:00:00:99 not filtered: rx_q0_filtered $f2 then $f3"
-say "promiscuous off, frames to another MAC: rx_q0_filtered $f2 then $f3"
+seed "$mac"
+filtered=$(xstat rx_q0_filtered)
+passes "promiscuous off, frames to the port's MAC"
+seed 02:00:00:00:00:99
+dropped "frames to another MAC"
+# The unicast table (MAC_TABLE_SET): an added address lets its frames in.
+pair_send "mac_addr add 0 02:00:00:00:00:99"
+seed 02:00:00:00:00:99
+passes "02:00:00:00:00:99 added"
+pair_send "mac_addr remove 0 02:00:00:00:00:99"
+dropped "02:00:00:00:00:99 removed"
+# The multicast table: with all-multicast off, only listed groups pass.
+pair_send "set allmulti 0 off"
+seed 01:00:5e:00:00:07
+dropped "all-multicast off, group 01:00:5e:00:00:07"
+pair_send "mcast_addr add 0 01:00:5e:00:00:07"
+seed 01:00:5e:00:00:07
+passes "group 01:00:5e:00:00:07 listed"
+pair_send "set allmulti 0 on"
 pair_send "stop"
 pair_send "set promisc 0 on"
 pair_send "start tx_first"
@@ -147,8 +174,8 @@ wait_for "went away: link down" "$dir/front.log" 5 || fail "the backend's death 
 pair_start_backend
 wait_for "is back: link up" "$dir/front.log" 10 || fail "no reconnect to the new backend"
 sleep 0.5
-tail -n +"$lines" "$dir/front.log" | grep "ctrl state:" | tail -1 | grep -q -- "$want" ||
-	fail "state not replayed after the reconnect: $(last_state)"
+tail -n +"$lines" "$dir/front.log" | grep "ctrl state:" | tail -1 | grep -q -- "$want uc=0 mc=1" ||
+	fail "state not replayed after the reconnect (the multicast group too): $(last_state)"
 say "replayed after reconnect: $(last_state | sed 's/.*ctrl state: //')"
 pair_wait_forwarding || fail "the new backend did not start forwarding"
 pair_send "stop"

@@ -201,6 +201,14 @@ int vpmd_promiscuous_disable(struct rte_eth_dev *dev);
 int vpmd_allmulticast_enable(struct rte_eth_dev *dev);
 int vpmd_allmulticast_disable(struct rte_eth_dev *dev);
 int vpmd_mac_addr_set(struct rte_eth_dev *dev, struct rte_ether_addr *addr);
+/* Addresses a port has: the primary, then the unicast table (MAC_TABLE_SET). */
+#define VPMD_MAC_ADDRS 16
+#define VPMD_MC_ADDRS 32 /* multicast table entries */
+int vpmd_mac_addr_add(struct rte_eth_dev *dev, struct rte_ether_addr *addr, uint32_t index,
+		      uint32_t vmdq);
+void vpmd_mac_addr_remove(struct rte_eth_dev *dev, uint32_t index);
+int vpmd_set_mc_addr_list(struct rte_eth_dev *dev, struct rte_ether_addr *mc_addr_set,
+			  uint32_t nb_mc_addr);
 int vpmd_vlan_filter_set(struct rte_eth_dev *dev, uint16_t vlan_id, int on);
 int vpmd_vlan_offload_set(struct rte_eth_dev *dev, int mask);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The control virtqueue of net_vpmd: promiscuous and all-multicast mode,
- * the MAC address, VLAN filters and the number of queue pairs, sent as
+ * the MAC address, the unicast and multicast MAC tables, VLAN filters and
+ * the number of queue pairs, sent as
  * virtio-net commands (virtio 1.2, 5.1.6.5) with a bounded wait.
  *
  * With ctrl_vq=1 (the default) the vhost-user transport emulates the
@@ -13,7 +14,7 @@
  *
  * A device reset loses what the commands set, and a reconnect resets the
  * device: so every bring-up replays the port's state as ethdev records it
- * (promiscuous, allmulticast, MAC, VLAN filter table) and, with MQ, the
+ * (promiscuous, allmulticast, MAC, MAC tables, VLAN filter table) and, with MQ, the
  * queue pairs in use. An op called while the device is away (port stopped,
  * backend gone) succeeds and is applied at the next bring-up.
  *
@@ -56,6 +57,9 @@ struct vpmd_ctrl {
 	struct virtio_net_ctrl *cmds;
 	/* Totals over every bring-up (the client's own counters restart each time). */
 	struct virtio_net_ctrl_stats total;
+	/* The multicast list (ethdev keeps none), replayed at each bring-up. */
+	struct rte_ether_addr mc[VPMD_MC_ADDRS];
+	uint32_t mc_count;
 };
 
 static size_t align64(size_t n)
@@ -264,9 +268,10 @@ static void log_state(const struct vpmd_adapter *ad)
 						off ? "," : "", v);
 	VPMD_DRV_LOG(DEBUG, ad->name,
 		     "ctrl state: promisc=%d allmulti=%d mac=%02x:%02x:%02x:%02x:%02x:%02x "
-		     "vlans=[%s] pairs=%u ok=%" PRIu64 " err=%" PRIu64,
+		     "vlans=[%s] pairs=%u uc=%u mc=%u ok=%" PRIu64 " err=%" PRIu64,
 		     st.promisc, st.allmulti, st.mac[0], st.mac[1], st.mac[2], st.mac[3], st.mac[4],
-		     st.mac[5], vlans, st.queue_pairs, st.cmds_ok, st.cmds_err);
+		     st.mac[5], vlans, st.queue_pairs, st.uc_count, st.mc_count, st.cmds_ok,
+		     st.cmds_err);
 }
 
 /* One command, lock held. */
@@ -372,6 +377,110 @@ int vpmd_vlan_filter_set(struct rte_eth_dev *dev, uint16_t vlan_id, int on)
 		       on ? VIRTIO_NET_CTRL_VLAN_ADD : VIRTIO_NET_CTRL_VLAN_DEL, &le, sizeof(le));
 }
 
+/*
+ * MAC_TABLE_SET (5.1.6.5.2) from the unicast addresses ethdev keeps after
+ * the primary, except the one at @skip, and @extra (may be NULL) at @at;
+ * and the multicast list. Lock held, device up.
+ */
+static int send_mac_table_locked(struct rte_eth_dev *dev, uint32_t skip,
+				 const struct rte_ether_addr *extra, uint32_t at)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	struct vpmd_ctrl *c = ad->ctrl;
+	uint8_t data[2 * sizeof(uint32_t) + (VPMD_MAC_ADDRS + VPMD_MC_ADDRS) * RTE_ETHER_ADDR_LEN];
+	uint32_t n = 0, i, le;
+	size_t off = sizeof(le);
+
+	for (i = 1; i < VPMD_MAC_ADDRS; i++) {
+		const struct rte_ether_addr *a = i == at && extra ? extra : &dev->data->mac_addrs[i];
+
+		if (i == skip || rte_is_zero_ether_addr(a))
+			continue;
+		memcpy(data + off, a->addr_bytes, RTE_ETHER_ADDR_LEN);
+		off += RTE_ETHER_ADDR_LEN;
+		n++;
+	}
+	le = rte_cpu_to_le_32(n);
+	memcpy(data, &le, sizeof(le));
+	le = rte_cpu_to_le_32(c->mc_count);
+	memcpy(data + off, &le, sizeof(le));
+	off += sizeof(le);
+	memcpy(data + off, c->mc, c->mc_count * RTE_ETHER_ADDR_LEN);
+	off += c->mc_count * RTE_ETHER_ADDR_LEN;
+	return send_locked(ad, "MAC table", VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET, data,
+			   (uint32_t)off);
+}
+
+/* A MAC table change: sent now if the device is up, else at the next bring-up. */
+static int mac_table_op(struct rte_eth_dev *dev, uint32_t skip, const struct rte_ether_addr *extra,
+			uint32_t at)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	int rc = 0;
+
+	vpmd_ctrl_lock(ad);
+	if (ad->device_up && ad->ctrl->cmds != NULL) {
+		rc = send_mac_table_locked(dev, skip, extra, at);
+		filter_update(dev);
+	}
+	vpmd_ctrl_unlock(ad);
+	return rc;
+}
+
+int vpmd_mac_addr_add(struct rte_eth_dev *dev, struct rte_ether_addr *addr, uint32_t index,
+		      uint32_t vmdq __rte_unused)
+{
+	/* 5.1.6.5.2: the MAC table comes with CTRL_RX. Index 0 is the primary (mac_addr_set). */
+	if (!ctrl_has(vpmd_adapter_of(dev), VIRTIO_NET_F_CTRL_RX))
+		return -ENOTSUP;
+	if (index == 0 || index >= VPMD_MAC_ADDRS)
+		return -EINVAL;
+	return mac_table_op(dev, UINT32_MAX, addr, index);
+}
+
+void vpmd_mac_addr_remove(struct rte_eth_dev *dev, uint32_t index)
+{
+	if (!ctrl_has(vpmd_adapter_of(dev), VIRTIO_NET_F_CTRL_RX) || index == 0 ||
+	    index >= VPMD_MAC_ADDRS)
+		return;
+	/* ethdev clears the entry after this returns: leave it out now. */
+	mac_table_op(dev, index, NULL, UINT32_MAX);
+}
+
+int vpmd_set_mc_addr_list(struct rte_eth_dev *dev, struct rte_ether_addr *mc_addr_set,
+			  uint32_t nb_mc_addr)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	struct vpmd_ctrl *c = ad->ctrl;
+	struct rte_ether_addr old[VPMD_MC_ADDRS];
+	uint32_t old_count, i;
+	int rc;
+
+	if (c == NULL || !ctrl_has(ad, VIRTIO_NET_F_CTRL_RX))
+		return -ENOTSUP;
+	if (nb_mc_addr > VPMD_MC_ADDRS)
+		return -ENOSPC;
+	for (i = 0; i < nb_mc_addr; i++)
+		if (!rte_is_multicast_ether_addr(&mc_addr_set[i]))
+			return -EINVAL;
+	vpmd_ctrl_lock(ad);
+	old_count = c->mc_count;
+	memcpy(old, c->mc, sizeof(old));
+	if (nb_mc_addr > 0)
+		memcpy(c->mc, mc_addr_set, nb_mc_addr * sizeof(*mc_addr_set));
+	c->mc_count = nb_mc_addr;
+	vpmd_ctrl_unlock(ad);
+	rc = mac_table_op(dev, UINT32_MAX, NULL, UINT32_MAX);
+	if (rc < 0) {
+		/* Refused: the list stays what the device holds. */
+		vpmd_ctrl_lock(ad);
+		memcpy(c->mc, old, sizeof(old));
+		c->mc_count = old_count;
+		vpmd_ctrl_unlock(ad);
+	}
+	return rc;
+}
+
 /* Push the whole VLAN table ethdev keeps; lock held, device up. */
 static int replay_vlans(struct rte_eth_dev *dev)
 {
@@ -453,6 +562,8 @@ int vpmd_ctrl_replay(struct rte_eth_dev *dev)
 	if (virtio_dev_has_feature(vdev, VIRTIO_NET_F_CTRL_MAC_ADDR))
 		send_locked(ad, "MAC address", VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET,
 			    dev->data->mac_addrs[0].addr_bytes, RTE_ETHER_ADDR_LEN);
+	if (virtio_dev_has_feature(vdev, VIRTIO_NET_F_CTRL_RX))
+		send_mac_table_locked(dev, UINT32_MAX, NULL, UINT32_MAX);
 	if (virtio_dev_has_feature(vdev, VIRTIO_NET_F_CTRL_VLAN) &&
 	    (dev->data->dev_conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_VLAN_FILTER))
 		replay_vlans(dev);

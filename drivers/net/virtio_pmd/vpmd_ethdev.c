@@ -193,7 +193,8 @@ static int adapter_init(struct rte_eth_dev *dev)
 	rc = vpmd_ctrl_init(dev);
 	if (rc < 0)
 		return rc;
-	/* The devargs MAC, or the random one probe drew and kept there. */
+	/* The devargs MAC, or the random one probe drew and kept there; no others. */
+	memset(dev->data->mac_addrs, 0, VPMD_MAC_ADDRS * RTE_ETHER_ADDR_LEN);
 	rte_ether_addr_copy(&ad->args.mac, dev->data->mac_addrs);
 	dev->data->mtu = ad->args.mtu ? ad->args.mtu : RTE_ETHER_MTU;
 	ad->reconnects = 0;
@@ -244,7 +245,8 @@ static int vpmd_dev_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *
 
 	info->max_rx_queues = ad->args.queues;
 	info->max_tx_queues = ad->args.queues;
-	info->max_mac_addrs = 1;
+	/* The primary, and a unicast table with the control queue (CTRL_RX). */
+	info->max_mac_addrs = ad->args.ctrl_vq ? VPMD_MAC_ADDRS : 1;
 	info->min_rx_bufsize = RTE_ETHER_MIN_LEN;
 	info->max_rx_pktlen = VPMD_MAX_RX_PKTLEN;
 	info->min_mtu = RTE_ETHER_MIN_MTU;
@@ -309,6 +311,9 @@ static const struct eth_dev_ops vpmd_ops = {
 	.allmulticast_enable = vpmd_allmulticast_enable,
 	.allmulticast_disable = vpmd_allmulticast_disable,
 	.mac_addr_set = vpmd_mac_addr_set,
+	.mac_addr_add = vpmd_mac_addr_add,
+	.mac_addr_remove = vpmd_mac_addr_remove,
+	.set_mc_addr_list = vpmd_set_mc_addr_list,
 	.vlan_filter_set = vpmd_vlan_filter_set,
 	.vlan_offload_set = vpmd_vlan_offload_set,
 	.mtu_set = vpmd_mtu_set,
@@ -343,7 +348,7 @@ static int vpmd_probe(struct rte_vdev_device *vdev)
 	if (!args.mac_set)
 		rte_eth_random_addr(ad->args.mac.addr_bytes);
 
-	dev->data->mac_addrs = rte_zmalloc(name, RTE_ETHER_ADDR_LEN, 0);
+	dev->data->mac_addrs = rte_zmalloc(name, VPMD_MAC_ADDRS * RTE_ETHER_ADDR_LEN, 0);
 	if (dev->data->mac_addrs == NULL) {
 		rc = -ENOMEM;
 		goto fail;
