@@ -454,7 +454,7 @@ int vpmd_set_mc_addr_list(struct rte_eth_dev *dev, struct rte_ether_addr *mc_add
 	struct vpmd_ctrl *c = ad->ctrl;
 	struct rte_ether_addr old[VPMD_MC_ADDRS];
 	uint32_t old_count, i;
-	int rc;
+	int rc = 0;
 
 	if (c == NULL || !ctrl_has(ad, VIRTIO_NET_F_CTRL_RX))
 		return -ENOTSUP;
@@ -463,21 +463,23 @@ int vpmd_set_mc_addr_list(struct rte_eth_dev *dev, struct rte_ether_addr *mc_add
 	for (i = 0; i < nb_mc_addr; i++)
 		if (!rte_is_multicast_ether_addr(&mc_addr_set[i]))
 			return -EINVAL;
+	/* One hold of the lock: a bring-up on the monitor thread replays one list or the other. */
 	vpmd_ctrl_lock(ad);
 	old_count = c->mc_count;
 	memcpy(old, c->mc, sizeof(old));
 	if (nb_mc_addr > 0)
 		memcpy(c->mc, mc_addr_set, nb_mc_addr * sizeof(*mc_addr_set));
 	c->mc_count = nb_mc_addr;
-	vpmd_ctrl_unlock(ad);
-	rc = mac_table_op(dev, UINT32_MAX, NULL, UINT32_MAX);
-	if (rc < 0) {
-		/* Refused: the list stays what the device holds. */
-		vpmd_ctrl_lock(ad);
-		memcpy(c->mc, old, sizeof(old));
-		c->mc_count = old_count;
-		vpmd_ctrl_unlock(ad);
+	if (ad->device_up && c->cmds != NULL) {
+		rc = send_mac_table_locked(dev, UINT32_MAX, NULL, UINT32_MAX);
+		if (rc < 0) {
+			/* Refused: the list stays what the device holds. */
+			memcpy(c->mc, old, sizeof(old));
+			c->mc_count = old_count;
+		}
+		filter_update(dev);
 	}
+	vpmd_ctrl_unlock(ad);
 	return rc;
 }
 
