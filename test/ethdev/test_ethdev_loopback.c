@@ -7,6 +7,7 @@
  * a sequence number, their own length and a payload derived from
  * (flow, seq, offset), so the receiver checks every byte, the order and the
  * count. Frames of 60 to 9000 bytes go both ways, one direction at a time,
+ * then net_vpmd echoes what it receives (each transmit header checked),
  * then net_vpmd's alone with nothing draining the backend until its ring is
  * full, then both at once, then enough small frames to wrap 16-bit ring indexes.
  * Transmitted frames are built as multi-segment mbufs (and, on the net_vpmd
@@ -41,6 +42,7 @@
 #define MAX_FRAME	9000
 #define ETHERTYPE_TEST	0x88b5
 #define HDR_LEN		22 /* Ethernet header, seq (4), length (2), flow (2) */
+#define VNET_HDR_LEN	12 /* the virtio 1.x net header; num_buffers is its last 2 bytes */
 #define SEQ_OVERSIZE	0xffffffffu
 #define PHASE_TIMEOUT_S 30
 
@@ -660,6 +662,86 @@ static int backpressure(struct flow *f, struct port *ports[2])
 	return run_flows("after backpressure", &f, 1, ports);
 }
 
+/*
+ * Echo: net_vpmd sends back what it receives, as io forwarding does. The
+ * device wrote a header in front of each received frame (num_buffers 1
+ * at least), and the driver prepends its transmit header in the same
+ * place, where virtio 1.2 5.1.6.2.1 says num_buffers MUST be zero: every
+ * header handed to the device is checked as it leaves, while the mbuf
+ * is still the driver's (net_vhost only takes it when polled, below).
+ * The echoed frames are checked byte for byte where they land.
+ */
+static int echo(struct flow *in, struct flow *back, uint64_t *tx_bytes)
+{
+	static const uint8_t zero_hdr[VNET_HDR_LEN];
+	struct port *vhost = in->tx, *vpmd = in->rx;
+	struct rte_mbuf *pending[BURST];
+	unsigned int n_pending = 0;
+	uint32_t device_hdrs = 0;
+	double deadline = now_s() + PHASE_TIMEOUT_S;
+	int rc = 0;
+
+	while (back->rcvd < back->count) {
+		rc = flow_tx(in);
+		if (rc < 0)
+			break;
+		if (n_pending < BURST) {
+			uint16_t n = rte_eth_rx_burst(vpmd->id, 0, pending + n_pending,
+						      (uint16_t)(BURST - n_pending));
+
+			for (uint16_t i = 0; i < n; i++)
+				device_hdrs += memcmp(rte_pktmbuf_mtod(pending[n_pending + i], uint8_t *) -
+							      VNET_HDR_LEN,
+						      zero_hdr, VNET_HDR_LEN) != 0;
+			in->rcvd += n;
+			n_pending += n;
+		}
+		if (n_pending > 0) {
+			uint16_t n = rte_eth_tx_burst(vpmd->id, 0, pending, (uint16_t)n_pending);
+
+			for (uint16_t i = 0; i < n; i++) {
+				const uint8_t *hdr =
+					rte_pktmbuf_mtod(pending[i], const uint8_t *) - VNET_HDR_LEN;
+
+				if (memcmp(hdr, zero_hdr, VNET_HDR_LEN) != 0 && rc == 0) {
+					fail("echo: %s sent a header that is not zero (num_buffers %u)",
+					     vpmd->name, (unsigned int)(hdr[10] | hdr[11] << 8));
+					rc = -EPROTO;
+				}
+				*tx_bytes += pending[i]->pkt_len;
+			}
+			back->sent += n;
+			memmove(pending, pending + n, (n_pending - n) * sizeof(pending[0]));
+			n_pending -= n;
+		}
+		if (rc == 0)
+			rc = port_rx(vhost, back);
+		if (rc < 0)
+			break;
+		rc = 0;
+		if (now_s() > deadline) {
+			fail("echo: after %d s, %" PRIu32 " of %" PRIu32 " frames back", PHASE_TIMEOUT_S,
+			     back->rcvd, back->count);
+			rc = -ETIMEDOUT;
+			break;
+		}
+	}
+	rte_pktmbuf_free_bulk(pending, n_pending);
+	flow_discard(in);
+	if (rc < 0)
+		return rc;
+	/* Otherwise the check above compared zeroes with zeroes. */
+	if (device_hdrs == 0) {
+		fail("echo: the device wrote no header worth clearing in %" PRIu32 " frames",
+		     in->rcvd);
+		return -EPROTO;
+	}
+	printf("echo: %" PRIu32 " frames back, every byte checked; %" PRIu32
+	       " came with a device header, every header sent was zero\n",
+	       back->rcvd, device_hdrs);
+	return 0;
+}
+
 /* What net_vpmd sent (@out) and received (@in) over all phases. */
 struct totals {
 	uint64_t tx, tx_bytes, rx, rx_bytes;
@@ -702,6 +784,15 @@ static int traffic(const struct config *cfg, struct port *vhost, struct port *vp
 	flow_init(&in, "vhost->vpmd", 2, vhost, vpmd, 2000, 60, to_vpmd_max, to_vpmd_fixed,
 		  n_to_vpmd, 22);
 	rc = run_flows("one way", only_in, 1, ports);
+	totals_add(&t, &out, &in);
+	if (rc < 0)
+		return rc;
+
+	/* The same frames, id and lengths, on their way back. */
+	flow_init(&in, "vhost->vpmd", 10, vhost, vpmd, 2 * RING_SIZE, 60, 1500, NULL, 0, 100);
+	flow_init(&out, "vpmd->vhost", 10, vpmd, vhost, 2 * RING_SIZE, 60, 1500, NULL, 0, 100);
+	rc = echo(&in, &out, &out.sent_bytes);
+	in.rcvd_bytes = out.sent_bytes;
 	totals_add(&t, &out, &in);
 	if (rc < 0)
 		return rc;

@@ -66,10 +66,14 @@ static inline bool tx_can_prepend(const struct rte_mbuf *m)
 }
 
 /*
- * Make the 12 header bytes at @p zero. They almost always are already, from
- * the buffer's previous trip; the device's core has just read that cache
- * line, so writing it would pull it back across cores on every packet,
- * where reading it leaves it shared (DPDK's virtio does the same).
+ * Make the 12 header bytes at @p zero. For a packet the application built
+ * they almost always are already, from the buffer's previous trip: the
+ * device's core has read that cache line, so writing it would pull it
+ * back across cores on every packet, where reading it leaves it shared.
+ * A packet received and sent back still holds the device's receive
+ * header, num_buffers 1, which virtio 1.2 5.1.6.2.1 says MUST be zero on
+ * transmit: that store costs a cache line per forwarded packet (see
+ * doc/bench.md, split-64-io), and a device that checks may drop the packet.
  */
 static inline void tx_hdr_clear(void *p)
 {
