@@ -158,6 +158,38 @@ static inline void vq_mark_broken(struct virtqueue *vq, enum vq_refuse_reason re
 }
 
 /*
+ * The outcome of a used entry whose chain is ours again: 1 with @used_len
+ * in *len, or -EBADMSG (counted) when the device claims to have written
+ * more than the chain's @writable_len: the buffers are back, the data is
+ * not to be trusted. Both layouts end every completion here.
+ */
+static inline int vq_used_outcome(struct virtqueue *vq, uint32_t writable_len, uint32_t used_len,
+				  uint32_t *len)
+{
+	if (used_len > writable_len) {
+		vq_refuse(vq, VQ_REFUSE_LEN);
+		return -EBADMSG;
+	}
+	*len = used_len;
+	vq->stats.chains_used++;
+	return 1;
+}
+
+/*
+ * In order, a batch the device completed with one entry: the length for
+ * its chain @id. The entry's length belongs to the chain it named, the
+ * last; the chains before it wrote nothing the entry accounts for. Taking
+ * the last ends the batch.
+ */
+static inline uint32_t vq_batch_take_len(struct virtqueue *vq, uint16_t id)
+{
+	if (id != vq->batch_id)
+		return 0;
+	vq->batch_pending = false;
+	return vq->batch_len;
+}
+
+/*
  * A kick decision found something new to publish: remember what it
  * covered (vq_get_kick_info), before deciding whether to notify.
  */

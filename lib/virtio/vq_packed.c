@@ -330,17 +330,10 @@ static inline void *release_chain(struct virtqueue *vq, uint16_t id)
 static inline int complete_chain(struct virtqueue *vq, uint16_t id, uint32_t used_len,
 				 void **cookie, uint32_t *len)
 {
-	bool too_long = used_len > vq->chains[id].writable_len;
+	uint32_t writable_len = vq->chains[id].writable_len;
 
 	*cookie = release_chain(vq, id);
-	if (too_long) {
-		/* The data cannot be trusted, but the buffers are ours again. */
-		vq_refuse(vq, VQ_REFUSE_LEN);
-		return -EBADMSG;
-	}
-	*len = used_len;
-	vq->stats.chains_used++;
-	return 1;
+	return vq_used_outcome(vq, writable_len, used_len, len);
 }
 
 /* In order: the next chain of a batch the device completed with one descriptor. */
@@ -348,11 +341,7 @@ static inline int take_from_batch(struct virtqueue *vq, void **cookie, uint32_t 
 {
 	uint16_t id = vq->packed.last_used;
 
-	if (id == vq->batch_id) {
-		vq->batch_pending = false;
-		return complete_chain(vq, id, vq->batch_len, cookie, len);
-	}
-	return complete_chain(vq, id, 0, cookie, len);
+	return complete_chain(vq, id, vq_batch_take_len(vq, id), cookie, len);
 }
 
 /*

@@ -248,18 +248,11 @@ static inline int complete_chain(struct virtqueue *vq, uint16_t head, uint32_t u
 				 void **cookie, uint32_t *len)
 {
 	struct vq_chain *chain = &vq->chains[head];
-	bool too_long = used_len > chain->writable_len;
+	uint32_t writable_len = chain->writable_len;
 
 	*cookie = chain->cookie;
 	free_chain(vq, head);
-	if (too_long) {
-		/* The data cannot be trusted, but the buffers are ours again. */
-		vq_refuse(vq, VQ_REFUSE_LEN);
-		return -EBADMSG;
-	}
-	*len = used_len;
-	vq->stats.chains_used++;
-	return 1;
+	return vq_used_outcome(vq, writable_len, used_len, len);
 }
 
 /* In order: the next chain of a batch the device completed with one entry. */
@@ -267,11 +260,7 @@ static inline int take_from_batch(struct virtqueue *vq, void **cookie, uint32_t 
 {
 	uint16_t head = vq->split.oldest_head;
 
-	if (head == vq->batch_id) {
-		vq->batch_pending = false;
-		return complete_chain(vq, head, vq->batch_len, cookie, len);
-	}
-	return complete_chain(vq, head, 0, cookie, len);
+	return complete_chain(vq, head, vq_batch_take_len(vq, head), cookie, len);
 }
 
 /*
