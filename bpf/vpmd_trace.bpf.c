@@ -128,6 +128,14 @@ static __always_inline struct vpmd_trace_qstats *qstats_of(const struct vpmd_tra
 	return bpf_map_lookup_elem(&queues, key);
 }
 
+/* The counters of the queue @key names if the tracer follows it (made on first use), else NULL. */
+static __always_inline struct vpmd_trace_qstats *followed(const struct vpmd_trace_key *key)
+{
+	if (!wanted(key->port, key->queue))
+		return NULL;
+	return qstats_of(key);
+}
+
 static __always_inline struct pending *pending_of(const struct vpmd_trace_key *key)
 {
 	struct pending *p = bpf_map_lookup_elem(&pending, key);
@@ -185,12 +193,10 @@ static __always_inline void on_decision(bool kicked, __u64 port, __u64 queue, __
 	struct vpmd_trace_qstats *qs;
 	__u64 now;
 
-	if (!wanted(port, queue))
-		return;
-	now = bpf_ktime_get_ns();
-	qs = qstats_of(&key);
+	qs = followed(&key);
 	if (!qs)
 		return;
+	now = bpf_ktime_get_ns();
 	if (kicked) {
 		__sync_fetch_and_add(&qs->kicks, 1);
 		__sync_fetch_and_add(&qs->kick_descs, descs);
@@ -230,12 +236,10 @@ int BPF_USDT(vpmd_used, __u64 port, __u64 queue, __u64 old_idx, __u64 new_idx, _
 	__u64 now;
 	int i;
 
-	if (!wanted(port, queue))
-		return 0;
-	now = bpf_ktime_get_ns();
-	qs = qstats_of(&key);
+	qs = followed(&key);
 	if (!qs)
 		return 0;
+	now = bpf_ktime_get_ns();
 	__sync_fetch_and_add(&qs->used_moves, 1);
 	__sync_fetch_and_add(&qs->used_entries, entries);
 	__sync_fetch_and_add(&qs->hist_entries[log2_slot(entries)], 1);
@@ -266,9 +270,7 @@ int BPF_USDT(vpmd_used_refused, __u64 port, __u64 queue, __u64 reason, __u64 cou
 	struct vpmd_trace_key key = { .port = (__u16)port, .queue = (__u16)queue };
 	struct vpmd_trace_qstats *qs;
 
-	if (!wanted(port, queue))
-		return 0;
-	qs = qstats_of(&key);
+	qs = followed(&key);
 	if (!qs)
 		return 0;
 	__sync_fetch_and_add(&qs->refused[reason & (VPMD_TRACE_REASONS - 1)], count);
@@ -282,9 +284,7 @@ int BPF_USDT(vpmd_refill, __u64 port, __u64 queue, __u64 buffers, __u64 avail, _
 	struct vpmd_trace_key key = { .port = (__u16)port, .queue = (__u16)queue };
 	struct vpmd_trace_qstats *qs;
 
-	if (!wanted(port, queue))
-		return 0;
-	qs = qstats_of(&key);
+	qs = followed(&key);
 	if (!qs)
 		return 0;
 	__sync_fetch_and_add(&qs->refills, 1);
