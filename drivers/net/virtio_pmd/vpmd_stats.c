@@ -100,18 +100,19 @@ static void table_entries(const char *kind, uint16_t q, const struct xstat_def *
 	}
 }
 
-/* Fill the entries of one queue from @first; names if @names, values if @values. */
+/*
+ * The entries every queue has, from *k on (moved past them); names if
+ * @names, values if @values.
+ */
 static void queue_entries(const char *kind, uint16_t q, const struct vpmd_queue_stats *qs,
 			  const struct virtqueue *vq, struct rte_eth_xstat_name *names,
-			  struct rte_eth_xstat *values, unsigned int first)
+			  struct rte_eth_xstat *values, unsigned int *first)
 {
 	const struct vq_stats *vs = vq != NULL ? vq_get_stats(vq) : NULL;
-	unsigned int i, k = first;
+	unsigned int i, k = *first;
 
 	table_entries(kind, q, queue_xstats, N_QUEUE, qs, names, values, &k);
 	table_entries(kind, q, ring_xstats, N_RING, vs, names, values, &k);
-	if (strcmp(kind, "rx") == 0)
-		table_entries(kind, q, rx_only_xstats, N_RX_ONLY, qs, names, values, &k);
 	for (i = 0; i < VQ_REFUSE_MAX; i++, k++) {
 		if (names)
 			snprintf(names[k].name, sizeof(names[k].name), "%s_q%u_refused_%s", kind, q,
@@ -119,6 +120,7 @@ static void queue_entries(const char *kind, uint16_t q, const struct vpmd_queue_
 		if (values)
 			values[k] = (struct rte_eth_xstat){ k, vs ? vs->refused[i] : 0 };
 	}
+	*first = k;
 }
 
 static void all_entries(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
@@ -138,19 +140,20 @@ static void all_entries(struct rte_eth_dev *dev, struct rte_eth_xstat_name *name
 				first, u64_at(&cs, ctrl_xstats[first].offset) };
 	}
 
-	for (q = 0; q < dev->data->nb_rx_queues; q++, first += PER_RX_QUEUE) {
+	for (q = 0; q < dev->data->nb_rx_queues; q++) {
 		const struct vpmd_rxq *rxq = dev->data->rx_queues[q];
 		static const struct vpmd_queue_stats none;
+		const struct vpmd_queue_stats *qs = rxq ? &rxq->stats : &none;
 
-		queue_entries("rx", q, rxq ? &rxq->stats : &none, rxq ? rxq->vq : NULL, names,
-			      values, first);
+		queue_entries("rx", q, qs, rxq ? rxq->vq : NULL, names, values, &first);
+		table_entries("rx", q, rx_only_xstats, N_RX_ONLY, qs, names, values, &first);
 	}
-	for (q = 0; q < dev->data->nb_tx_queues; q++, first += PER_QUEUE) {
+	for (q = 0; q < dev->data->nb_tx_queues; q++) {
 		const struct vpmd_txq *txq = dev->data->tx_queues[q];
 		static const struct vpmd_queue_stats none;
 
 		queue_entries("tx", q, txq ? &txq->stats : &none, txq ? txq->vq : NULL, names,
-			      values, first);
+			      values, &first);
 	}
 }
 
