@@ -529,18 +529,36 @@ static void kick(struct fx *fx)
 	assert_int_equal(vhost_user_ops.notify_queue(&fx->dev, CTRL_INDEX), 0);
 }
 
+/*
+ * A fresh command (ack poisoned) sent as the split chain @d, head @head:
+ * the device must give it back as used entry @k with length @len, and
+ * leave @ack in the ack byte (0xff: it wrote none).
+ */
+static void split_expect(struct fx *fx, const struct raw_desc *d, const uint16_t *slots,
+			 unsigned int n, uint16_t head, uint16_t k, uint32_t len, uint8_t ack)
+{
+	struct used_seen u;
+
+	raw_cmd(fx);
+	split_add(fx, d, slots, n, head);
+	kick(fx);
+	u = split_used(fx, k);
+	assert_true(u.any);
+	assert_int_equal(u.id, head);
+	assert_int_equal(u.len, len);
+	assert_int_equal(raw_ack(fx), ack);
+}
+
 static void test_split_malformed(void **state)
 {
 	struct fx *fx = *state;
 	struct vhost_user_ctrl_state st;
-	struct used_seen u;
 	uint16_t k = 0;
 	const uint16_t s012[] = { 0, 1, 2 };
 	const uint16_t s34[] = { 3, 4 };
 
 	bring_up(fx, ALL_CTRL | NET(MQ));
 	ctrl_up(fx);
-	raw_cmd(fx);
 
 	/* A well-formed chain first: promisc goes off, ack OK, length 1. */
 	{
@@ -549,11 +567,7 @@ static void test_split_malformed(void **state)
 			{ raw_addr(fx, 2), 1, VRING_DESC_F_NEXT, 2 },
 			{ raw_addr(fx, 64), 1, VRING_DESC_F_WRITE, 0 },
 		};
-		split_add(fx, d, s012, 3, 0);
-		kick(fx);
-		u = split_used(fx, k++);
-		assert_true(u.any && u.id == 0 && u.len == 1);
-		assert_int_equal(raw_ack(fx), VIRTIO_NET_OK);
+		split_expect(fx, d, s012, 3, 0, k++, 1, VIRTIO_NET_OK);
 	}
 	/* Readable after writable: ERR in the ack. */
 	{
@@ -562,12 +576,7 @@ static void test_split_malformed(void **state)
 			{ raw_addr(fx, 64), 1, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2 },
 			{ raw_addr(fx, 2), 1, 0, 0 },
 		};
-		raw_cmd(fx);
-		split_add(fx, d, s012, 3, 0);
-		kick(fx);
-		u = split_used(fx, k++);
-		assert_true(u.any && u.id == 0 && u.len == 1);
-		assert_int_equal(raw_ack(fx), VIRTIO_NET_ERR);
+		split_expect(fx, d, s012, 3, 0, k++, 1, VIRTIO_NET_ERR);
 	}
 	/* A buffer outside the memory regions: ERR. */
 	{
@@ -575,12 +584,7 @@ static void test_split_malformed(void **state)
 			{ 0x1000, 3, VRING_DESC_F_NEXT, 1 },
 			{ raw_addr(fx, 64), 1, VRING_DESC_F_WRITE, 0 },
 		};
-		raw_cmd(fx);
-		split_add(fx, d, s012, 2, 0);
-		kick(fx);
-		u = split_used(fx, k++);
-		assert_true(u.any && u.len == 1);
-		assert_int_equal(raw_ack(fx), VIRTIO_NET_ERR);
+		split_expect(fx, d, s012, 2, 0, k++, 1, VIRTIO_NET_ERR);
 	}
 	/* A buffer that starts inside the region and runs past its end: ERR. */
 	{
@@ -588,12 +592,7 @@ static void test_split_malformed(void **state)
 			{ (uintptr_t)(fx->mem + MEM_SIZE - 2), 3, VRING_DESC_F_NEXT, 1 },
 			{ raw_addr(fx, 64), 1, VRING_DESC_F_WRITE, 0 },
 		};
-		raw_cmd(fx);
-		split_add(fx, d, s012, 2, 0);
-		kick(fx);
-		u = split_used(fx, k++);
-		assert_true(u.any && u.len == 1);
-		assert_int_equal(raw_ack(fx), VIRTIO_NET_ERR);
+		split_expect(fx, d, s012, 2, 0, k++, 1, VIRTIO_NET_ERR);
 	}
 	/* Indirect: refused, ERR. */
 	{
@@ -601,40 +600,27 @@ static void test_split_malformed(void **state)
 			{ raw_addr(fx, 0), 16, VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, 1 },
 			{ raw_addr(fx, 64), 1, VRING_DESC_F_WRITE, 0 },
 		};
-		raw_cmd(fx);
-		split_add(fx, d, s012, 2, 0);
-		kick(fx);
-		assert_int_equal(raw_ack(fx), VIRTIO_NET_ERR);
-		k++;
+		split_expect(fx, d, s012, 2, 0, k++, 1, VIRTIO_NET_ERR);
 	}
-	/* No writable byte: returned with length 0. */
+	/* No writable byte: returned with length 0, nowhere to put an ack. */
 	{
 		const struct raw_desc d[] = { { raw_addr(fx, 0), 3, 0, 0 } };
 
-		split_add(fx, d, s34, 1, 3);
-		kick(fx);
-		u = split_used(fx, k++);
-		assert_true(u.any && u.id == 3 && u.len == 0);
+		split_expect(fx, d, s34, 1, 3, k++, 0, 0xff);
 	}
-	/* next out of range: returned, length 0 (no ack seen yet). */
+	/* next out of range: returned, length 0, no ack. */
 	{
 		const struct raw_desc d[] = { { raw_addr(fx, 0), 3, VRING_DESC_F_NEXT, 200 } };
 
-		split_add(fx, d, s34, 1, 3);
-		kick(fx);
-		u = split_used(fx, k++);
-		assert_true(u.any && u.id == 3 && u.len == 0);
+		split_expect(fx, d, s34, 1, 3, k++, 0, 0xff);
 	}
-	/* A loop: 3 -> 4 -> 3 ...: bounded, returned with length 0. */
+	/* A loop: 3 -> 4 -> 3 ...: bounded, returned with length 0, no ack. */
 	{
 		const struct raw_desc d[] = {
 			{ raw_addr(fx, 0), 1, VRING_DESC_F_NEXT, 4 },
 			{ raw_addr(fx, 1), 1, VRING_DESC_F_NEXT, 3 },
 		};
-		split_add(fx, d, s34, 2, 3);
-		kick(fx);
-		u = split_used(fx, k++);
-		assert_true(u.any && u.id == 3 && u.len == 0);
+		split_expect(fx, d, s34, 2, 3, k++, 0, 0xff);
 	}
 	get_state(fx, &st);
 	assert_false(st.promisc);
@@ -647,8 +633,7 @@ static void test_split_malformed(void **state)
 
 		split_add(fx, d, s34, 0, 99);
 		kick(fx);
-		u = split_used(fx, k);
-		assert_false(u.any);
+		assert_false(split_used(fx, k).any);
 		get_state(fx, &st);
 		assert_true(st.broken);
 		/* And stays stopped: a good chain after it is not answered. */
@@ -720,11 +705,26 @@ static struct used_seen packed_used(struct fx *fx, uint16_t slot)
 	return u;
 }
 
+/* split_expect() for a packed chain from slot @slot, buffer id @id. */
+static void packed_expect(struct fx *fx, const struct raw_desc *d, unsigned int n, uint16_t slot,
+			  uint16_t id, uint32_t len, uint8_t ack)
+{
+	struct used_seen u;
+
+	raw_cmd(fx);
+	packed_add(fx, d, n, slot, id);
+	kick(fx);
+	u = packed_used(fx, slot);
+	assert_true(u.any);
+	assert_int_equal(u.id, id);
+	assert_int_equal(u.len, len);
+	assert_int_equal(raw_ack(fx), ack);
+}
+
 static void test_packed_malformed(void **state)
 {
 	struct fx *fx = *state;
 	struct vhost_user_ctrl_state st;
-	struct used_seen u;
 
 	bring_up(fx, ALL_CTRL | NET(MQ));
 	ctrl_up(fx);
@@ -736,12 +736,7 @@ static void test_packed_malformed(void **state)
 			{ raw_addr(fx, 2), 1, VRING_DESC_F_NEXT, 0 },
 			{ raw_addr(fx, 64), 1, VRING_DESC_F_WRITE, 0 },
 		};
-		raw_cmd(fx);
-		packed_add(fx, d, 3, 0, 7);
-		kick(fx);
-		u = packed_used(fx, 0);
-		assert_true(u.any && u.id == 7 && u.len == 1);
-		assert_int_equal(raw_ack(fx), VIRTIO_NET_OK);
+		packed_expect(fx, d, 3, 0, 7, 1, VIRTIO_NET_OK);
 	}
 	/* Readable after writable, slots 3-5: ERR. */
 	{
@@ -750,12 +745,7 @@ static void test_packed_malformed(void **state)
 			{ raw_addr(fx, 64), 1, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 0 },
 			{ raw_addr(fx, 2), 1, 0, 0 },
 		};
-		raw_cmd(fx);
-		packed_add(fx, d, 3, 3, 1);
-		kick(fx);
-		u = packed_used(fx, 3);
-		assert_true(u.any && u.id == 1 && u.len == 1);
-		assert_int_equal(raw_ack(fx), VIRTIO_NET_ERR);
+		packed_expect(fx, d, 3, 3, 1, 1, VIRTIO_NET_ERR);
 	}
 	/* Outside the regions, slots 6-7: ERR. */
 	{
@@ -763,21 +753,13 @@ static void test_packed_malformed(void **state)
 			{ 0x1000, 3, VRING_DESC_F_NEXT, 0 },
 			{ raw_addr(fx, 64), 1, VRING_DESC_F_WRITE, 0 },
 		};
-		raw_cmd(fx);
-		packed_add(fx, d, 2, 6, 2);
-		kick(fx);
-		u = packed_used(fx, 6);
-		assert_true(u.any && u.len == 1);
-		assert_int_equal(raw_ack(fx), VIRTIO_NET_ERR);
+		packed_expect(fx, d, 2, 6, 2, 1, VIRTIO_NET_ERR);
 	}
-	/* No writable byte, slot 8: length 0. */
+	/* No writable byte, slot 8: length 0, no ack. */
 	{
 		const struct raw_desc d[] = { { raw_addr(fx, 0), 3, 0, 0 } };
 
-		packed_add(fx, d, 1, 8, 3);
-		kick(fx);
-		u = packed_used(fx, 8);
-		assert_true(u.any && u.id == 3 && u.len == 0);
+		packed_expect(fx, d, 1, 8, 3, 0, 0xff);
 	}
 	get_state(fx, &st);
 	assert_int_equal(st.chains_bad, 3);
