@@ -1629,19 +1629,27 @@ static void test_used_len_ignored_without_write(void **state)
 
 /* ---- malformed device writes ------------------------------------------ */
 
+/* An array literal of chains, and its length: the last two arguments of assert_breaks(). */
+#define RECS(...)                                                                                  \
+	(struct rec *[]){__VA_ARGS__},                                                             \
+	    (unsigned int)(sizeof((struct rec *[]){__VA_ARGS__}) / sizeof(struct rec *))
+
 /*
- * After a refusal that breaks the queue: it stays broken, counts nothing
- * more, gives each in-flight cookie back once through vq_detach_unused,
- * and works again after vq_reset.
+ * The device has just written something that must break the queue: the
+ * next vq_get_used() refuses it for @reason and breaks it. Then it stays
+ * broken, counts nothing more, gives each of the @n cookies still in
+ * flight back once through vq_detach_unused, and works again after
+ * vq_reset.
  */
-static void assert_broken_then_reset(struct fx *fx, enum vq_refuse_reason reason,
-				     struct rec **inflight, unsigned int n)
+static void assert_breaks(struct fx *fx, enum vq_refuse_reason reason, struct rec **inflight,
+			  unsigned int n)
 {
 	const struct vq_stats *st = vq_get_stats(fx->vq);
 	void *cookie = NULL;
 	uint32_t len = 0;
 	struct rec *r;
 
+	assert_int_equal(vq_get_used(fx->vq, &cookie, &len), -ENOTRECOVERABLE);
 	assert_true(vq_is_broken(fx->vq));
 	for (int i = 0; i < VQ_REFUSE_MAX; i++)
 		assert_int_equal(st->refused[i], i == (int)reason ? 1 : 0);
@@ -1694,8 +1702,6 @@ static void test_bad_id_range(void **state)
 {
 	struct fx *fx = *state;
 	struct rec *a, *b;
-	void *cookie = NULL;
-	uint32_t len = 0;
 
 	assert_int_equal(fx->p.size, 5);
 	a = add_ok(fx, 1, 0);
@@ -1705,20 +1711,13 @@ static void test_bad_id_range(void **state)
 	pop_rec(fx, b);
 	/* id 5 of a 5-entry ring: out of range, though below the next power of two. */
 	model_packed_write_desc(&fx->model, 0, 5, 0, model_packed_used_flags(true));
-	assert_int_equal(vq_get_used(fx->vq, &cookie, &len), -ENOTRECOVERABLE);
-	{
-		struct rec *left[] = {a, b};
-
-		assert_broken_then_reset(fx, VQ_REFUSE_ID_RANGE, left, 2);
-	}
+	assert_breaks(fx, VQ_REFUSE_ID_RANGE, RECS(a, b));
 }
 
 static void test_bad_id_range_max(void **state)
 {
 	struct fx *fx = *state;
 	struct rec *a, *b;
-	void *cookie = NULL;
-	uint32_t len = 0;
 
 	a = add_ok(fx, 1, 0);
 	b = add_ok(fx, 1, 0);
@@ -1729,12 +1728,7 @@ static void test_bad_id_range_max(void **state)
 	push_rec(fx, a, 0);
 	get_expect(fx, a, 0);
 	model_packed_write_desc(&fx->model, 1, 0xffff, 0, model_packed_used_flags(true));
-	assert_int_equal(vq_get_used(fx->vq, &cookie, &len), -ENOTRECOVERABLE);
-	{
-		struct rec *left[] = {b};
-
-		assert_broken_then_reset(fx, VQ_REFUSE_ID_RANGE, left, 1);
-	}
+	assert_breaks(fx, VQ_REFUSE_ID_RANGE, RECS(b));
 	assert_int_equal(a->returned, 1);
 }
 
@@ -1742,28 +1736,19 @@ static void test_bad_id_not_inflight(void **state)
 {
 	struct fx *fx = *state;
 	struct rec *a;
-	void *cookie = NULL;
-	uint32_t len = 0;
 
 	a = add_ok(fx, 1, 1);
 	kick_expect(fx, true);
 	pop_rec(fx, a);
 	model_packed_write_desc(&fx->model, 0, (uint16_t)((a->id + 1) % fx->p.size), 0,
 				model_packed_used_flags(true));
-	assert_int_equal(vq_get_used(fx->vq, &cookie, &len), -ENOTRECOVERABLE);
-	{
-		struct rec *left[] = {a};
-
-		assert_broken_then_reset(fx, VQ_REFUSE_ID_NOT_INFLIGHT, left, 1);
-	}
+	assert_breaks(fx, VQ_REFUSE_ID_NOT_INFLIGHT, RECS(a));
 }
 
 static void test_bad_id_duplicate(void **state)
 {
 	struct fx *fx = *state;
 	struct rec *a, *b;
-	void *cookie = NULL;
-	uint32_t len = 0;
 
 	a = add_ok(fx, 1, 0);
 	b = add_ok(fx, 1, 0);
@@ -1774,13 +1759,8 @@ static void test_bad_id_duplicate(void **state)
 	get_expect(fx, a, 0);
 	/* The device gives a's id back a second time, in b's place. */
 	model_packed_write_desc(&fx->model, 1, a->id, 0, model_packed_used_flags(true));
-	assert_int_equal(vq_get_used(fx->vq, &cookie, &len), -ENOTRECOVERABLE);
-	assert_int_equal(a->returned, 1);
-	{
-		struct rec *left[] = {b};
-
-		assert_broken_then_reset(fx, VQ_REFUSE_ID_NOT_INFLIGHT, left, 1);
-	}
+	assert_breaks(fx, VQ_REFUSE_ID_NOT_INFLIGHT, RECS(b));
+	/* Given back once, by get_expect(), and not again by the detach. */
 	assert_int_equal(a->returned, 1);
 }
 
@@ -1855,28 +1835,19 @@ static void test_bad_wrap(void **state)
 {
 	struct fx *fx = *state;
 	struct rec *a;
-	void *cookie = NULL;
-	uint32_t len = 0;
 
 	a = add_ok(fx, 1, 1);
 	kick_expect(fx, true);
 	pop_rec(fx, a);
 	/* USED matches the expected wrap counter (1), AVAIL does not. */
 	model_packed_write_desc(&fx->model, 0, a->id, 0, VRING_PACKED_DESC_F_USED);
-	assert_int_equal(vq_get_used(fx->vq, &cookie, &len), -ENOTRECOVERABLE);
-	{
-		struct rec *left[] = {a};
-
-		assert_broken_then_reset(fx, VQ_REFUSE_WRAP, left, 1);
-	}
+	assert_breaks(fx, VQ_REFUSE_WRAP, RECS(a));
 }
 
 static void test_bad_wrap_second_lap(void **state)
 {
 	struct fx *fx = *state;
 	struct rec *a;
-	void *cookie = NULL;
-	uint32_t len = 0;
 
 	for (int i = 0; i < fx->p.size; i++) {
 		a = add_ok(fx, 1, 0);
@@ -1889,32 +1860,22 @@ static void test_bad_wrap_second_lap(void **state)
 	pop_rec(fx, a);
 	/* Expected used wrap is 0: USED 0 matches, AVAIL 1 does not. */
 	model_packed_write_desc(&fx->model, 0, a->id, 0, VRING_PACKED_DESC_F_AVAIL);
-	assert_int_equal(vq_get_used(fx->vq, &cookie, &len), -ENOTRECOVERABLE);
-	{
-		struct rec *left[] = {a};
-
-		assert_broken_then_reset(fx, VQ_REFUSE_WRAP, left, 1);
-	}
+	assert_breaks(fx, VQ_REFUSE_WRAP, RECS(a));
 }
 
 static void test_bad_used_nothing_inflight(void **state)
 {
 	struct fx *fx = *state;
-	void *cookie = NULL;
-	uint32_t len = 0;
 
 	/* A fresh ring, and slot 0 suddenly looks used. */
 	model_packed_write_desc(&fx->model, 0, 0, 0, model_packed_used_flags(true));
-	assert_int_equal(vq_get_used(fx->vq, &cookie, &len), -ENOTRECOVERABLE);
-	assert_broken_then_reset(fx, VQ_REFUSE_WRAP, NULL, 0);
+	assert_breaks(fx, VQ_REFUSE_WRAP, NULL, 0);
 }
 
 static void test_bad_used_nothing_inflight_after_lap(void **state)
 {
 	struct fx *fx = *state;
 	struct rec *a;
-	void *cookie = NULL;
-	uint32_t len = 0;
 
 	assert_int_equal(fx->p.size, 4);
 	for (int i = 0; i < 5; i++) {
@@ -1925,16 +1886,13 @@ static void test_bad_used_nothing_inflight_after_lap(void **state)
 	assert_position(fx, 1, false, 1, false);
 	/* Slot 1 holds lap 0's used descriptor; flags 0 look used in lap 1. */
 	model_packed_write_desc(&fx->model, 1, a->id, 0, model_packed_used_flags(false));
-	assert_int_equal(vq_get_used(fx->vq, &cookie, &len), -ENOTRECOVERABLE);
-	assert_broken_then_reset(fx, VQ_REFUSE_WRAP, NULL, 0);
+	assert_breaks(fx, VQ_REFUSE_WRAP, NULL, 0);
 }
 
 static void test_bad_in_order_batch_id(void **state)
 {
 	struct fx *fx = *state;
 	struct rec *a, *b;
-	void *cookie = NULL;
-	uint32_t len = 0;
 	uint16_t stranger;
 
 	a = add_ok(fx, 1, 0);
@@ -1947,12 +1905,7 @@ static void test_bad_in_order_batch_id(void **state)
 		stranger++;
 	/* A batch entry naming an id that is not in flight. */
 	model_packed_write_desc(&fx->model, 0, stranger, 0, model_packed_used_flags(true));
-	assert_int_equal(vq_get_used(fx->vq, &cookie, &len), -ENOTRECOVERABLE);
-	{
-		struct rec *left[] = {a, b};
-
-		assert_broken_then_reset(fx, VQ_REFUSE_ID_NOT_INFLIGHT, left, 2);
-	}
+	assert_breaks(fx, VQ_REFUSE_ID_NOT_INFLIGHT, RECS(a, b));
 }
 
 /* ---- teardown, position, reset --------------------------------------- */
