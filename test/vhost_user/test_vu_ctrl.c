@@ -529,6 +529,16 @@ static void kick(struct fx *fx)
 	assert_int_equal(vhost_user_ops.notify_queue(&fx->dev, CTRL_INDEX), 0);
 }
 
+/* The device gave chain @id back with length @len, and left @ack in the ack byte. */
+static void assert_answer(struct fx *fx, struct used_seen u, uint32_t id, uint32_t len,
+			  uint8_t ack)
+{
+	assert_true(u.any);
+	assert_int_equal(u.id, id);
+	assert_int_equal(u.len, len);
+	assert_int_equal(raw_ack(fx), ack);
+}
+
 /*
  * A fresh command (ack poisoned) sent as the split chain @d, head @head:
  * the device must give it back as used entry @k with length @len, and
@@ -537,16 +547,10 @@ static void kick(struct fx *fx)
 static void split_expect(struct fx *fx, const struct raw_desc *d, const uint16_t *slots,
 			 unsigned int n, uint16_t head, uint16_t k, uint32_t len, uint8_t ack)
 {
-	struct used_seen u;
-
 	raw_cmd(fx);
 	split_add(fx, d, slots, n, head);
 	kick(fx);
-	u = split_used(fx, k);
-	assert_true(u.any);
-	assert_int_equal(u.id, head);
-	assert_int_equal(u.len, len);
-	assert_int_equal(raw_ack(fx), ack);
+	assert_answer(fx, split_used(fx, k), head, len, ack);
 }
 
 static void test_split_malformed(void **state)
@@ -709,16 +713,10 @@ static struct used_seen packed_used(struct fx *fx, uint16_t slot)
 static void packed_expect(struct fx *fx, const struct raw_desc *d, unsigned int n, uint16_t slot,
 			  uint16_t id, uint32_t len, uint8_t ack)
 {
-	struct used_seen u;
-
 	raw_cmd(fx);
 	packed_add(fx, d, n, slot, id);
 	kick(fx);
-	u = packed_used(fx, slot);
-	assert_true(u.any);
-	assert_int_equal(u.id, id);
-	assert_int_equal(u.len, len);
-	assert_int_equal(raw_ack(fx), ack);
+	assert_answer(fx, packed_used(fx, slot), id, len, ack);
 }
 
 static void test_packed_malformed(void **state)
