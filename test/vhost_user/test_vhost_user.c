@@ -27,6 +27,7 @@
 #include <vpmd/virtqueue.h>
 
 #include "fake_backend.h"
+#include "guest_mem.h"
 
 #define BIT(b) (1ULL << (b))
 #define PROTO(b) BIT(VHOST_USER_PROTOCOL_F_##b)
@@ -47,8 +48,7 @@ struct fx {
 	struct vhost_user_config cfg;
 	struct vhost_user *vu;
 	struct virtio_dev dev;
-	int memfd;
-	uint8_t *mem;
+	struct guest_mem gm;
 	struct virtqueue *vq;
 	const struct fault_case *fc;
 };
@@ -94,7 +94,7 @@ static int setup(void **state)
 
 	assert_non_null(fx);
 	fx->fc = *state; /* prestate, for the bad-reply cases */
-	fx->memfd = -1;
+	fx->gm = GUEST_MEM_NONE;
 	fx->fds_before = count_fds();
 	snprintf(fx->dir, sizeof(fx->dir), "/tmp/vpmd-vu-unit-XXXXXX");
 	assert_non_null(mkdtemp(fx->dir));
@@ -124,10 +124,7 @@ static int teardown(void **state)
 		fake_stop(&fx->fb);
 		assert_int_equal(fx->fb.error, 0);
 	}
-	if (fx->mem)
-		munmap(fx->mem, MEM_SIZE);
-	if (fx->memfd >= 0)
-		close(fx->memfd);
+	guest_mem_unmap(&fx->gm);
 	unlink(fx->path);
 	assert_int_equal(rmdir(fx->dir), 0);
 	free(fx);
@@ -321,24 +318,12 @@ static void test_status_remote(void **state)
 
 static void map_memory(struct fx *fx)
 {
-	fx->memfd = memfd_create("vu-unit", MFD_CLOEXEC);
-	assert_true(fx->memfd >= 0);
-	assert_int_equal(ftruncate(fx->memfd, MEM_SIZE), 0);
-	fx->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fx->memfd, 0);
-	assert_true(fx->mem != MAP_FAILED);
+	guest_mem_map(&fx->gm, "vu-unit", MEM_SIZE);
 }
 
 static void set_regions(struct fx *fx)
 {
-	struct vhost_user_mem_region r = {
-		.fd = fx->memfd,
-		.mmap_offset = 0,
-		.size = MEM_SIZE,
-		.user_addr = (uint64_t)(uintptr_t)fx->mem,
-		.guest_addr = (uint64_t)(uintptr_t)fx->mem,
-	};
-
-	assert_int_equal(vhost_user_set_mem_regions(fx->vu, &r, 1), 0);
+	guest_mem_register(&fx->gm, fx->vu);
 }
 
 static void make_vq(struct fx *fx, enum vq_layout layout, uint16_t index)
@@ -352,7 +337,7 @@ static void make_vq(struct fx *fx, enum vq_layout layout, uint16_t index)
 	size_t need = vq_ring_mem_size(&c);
 
 	assert_true(need > 0 && need < MEM_SIZE);
-	assert_int_equal(vq_create(&c, fx->mem, (uint64_t)(uintptr_t)fx->mem, &fx->vq), 0);
+	assert_int_equal(vq_create(&c, fx->gm.base, (uint64_t)(uintptr_t)fx->gm.base, &fx->vq), 0);
 }
 
 static void expect_eventfd(struct fx *fx, unsigned int i)
@@ -385,14 +370,14 @@ static void test_setup_teardown_split(void **state)
 	/* SET_MEM_TABLE: nregions, padding, one region, and our memfd as SCM_RIGHTS. */
 	memset(p, 0, sizeof(p));
 	put32(p, 1);
-	put64(p + 8, (uint64_t)(uintptr_t)fx->mem);
+	put64(p + 8, (uint64_t)(uintptr_t)fx->gm.base);
 	put64(p + 16, MEM_SIZE);
-	put64(p + 24, (uint64_t)(uintptr_t)fx->mem);
+	put64(p + 24, (uint64_t)(uintptr_t)fx->gm.base);
 	put64(p + 32, 0);
 	assert_int_equal(fake_get_msg(&fx->fb, 5, &m), 0);
 	assert_int_equal(m.nfds, 1);
 	expect_msg(fx, 5, 5, VN, p, 40, 1);
-	assert_int_equal(fstat(fx->memfd, &st), 0);
+	assert_int_equal(fstat(fx->gm.fd, &st), 0);
 	assert_true(m.fd_ino[0] == st.st_ino && m.fd_dev[0] == st.st_dev);
 
 	expect_state_msg(fx, 6, 8, VN, 1, 8);
@@ -443,7 +428,7 @@ static void test_setup_teardown_split(void **state)
 	assert_int_equal(vhost_user_ops.setup_queue(&fx->dev, fx->vq), 0);
 	assert_int_equal(fake_request(&fx->fb, 14), 8);
 	assert_int_equal(vhost_user_set_mem_regions(fx->vu, &(struct vhost_user_mem_region){
-		.fd = fx->memfd, .size = MEM_SIZE }, 1), -EBUSY);
+		.fd = fx->gm.fd, .size = MEM_SIZE }, 1), -EBUSY);
 }
 
 static void test_setup_packed_base(void **state)

@@ -29,6 +29,7 @@
 #include <vpmd/virtqueue.h>
 
 #include "fake_backend.h"
+#include "guest_mem.h"
 
 #define BIT(b) (1ULL << (b))
 #define NET(b) BIT(VIRTIO_NET_F_##b)
@@ -54,8 +55,7 @@ struct fx {
 	struct vhost_user_config cfg;
 	struct vhost_user *vu;
 	struct virtio_dev dev;
-	int memfd;
-	uint8_t *mem;
+	struct guest_mem gm;
 	struct virtqueue *cvq;
 	struct virtqueue *dvq[4];
 	struct virtio_net_ctrl *ctrl;
@@ -72,7 +72,7 @@ static int setup(void **state)
 
 	assert_non_null(fx);
 	fx->layout = layout ? *layout : VQ_LAYOUT_SPLIT;
-	fx->memfd = -1;
+	fx->gm = GUEST_MEM_NONE;
 	snprintf(fx->dir, sizeof(fx->dir), "/tmp/vpmd-vu-ctrl-XXXXXX");
 	assert_non_null(mkdtemp(fx->dir));
 	snprintf(fx->path, sizeof(fx->path), "%s/vu.sock", fx->dir);
@@ -105,10 +105,7 @@ static int teardown(void **state)
 		fake_stop(&fx->fb);
 		assert_int_equal(fx->fb.error, 0);
 	}
-	if (fx->mem)
-		munmap(fx->mem, MEM_SIZE);
-	if (fx->memfd >= 0)
-		close(fx->memfd);
+	guest_mem_unmap(&fx->gm);
 	unlink(fx->path);
 	rmdir(fx->dir);
 	free(fx);
@@ -148,7 +145,6 @@ static uint64_t msg_u64(struct fx *fx, unsigned int i)
 /* Connect, share the memory, negotiate @features (the core's job, done by hand). */
 static void bring_up(struct fx *fx, uint64_t features)
 {
-	struct vhost_user_mem_region r;
 	uint64_t offered;
 
 	assert_int_equal(fake_start(&fx->fb), 0);
@@ -157,18 +153,8 @@ static void bring_up(struct fx *fx, uint64_t features)
 	assert_int_equal(virtio_dev_init(&fx->dev, &vhost_user_ops, fx->vu, "vu-ctrl", true), 0);
 	assert_int_equal(vhost_user_connect(fx->vu), 0);
 
-	fx->memfd = memfd_create("vu-ctrl", MFD_CLOEXEC);
-	assert_true(fx->memfd >= 0);
-	assert_int_equal(ftruncate(fx->memfd, MEM_SIZE), 0);
-	fx->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fx->memfd, 0);
-	assert_true(fx->mem != MAP_FAILED);
-	r = (struct vhost_user_mem_region){
-		.fd = fx->memfd,
-		.size = MEM_SIZE,
-		.user_addr = (uintptr_t)fx->mem,
-		.guest_addr = (uintptr_t)fx->mem,
-	};
-	assert_int_equal(vhost_user_set_mem_regions(fx->vu, &r, 1), 0);
+	guest_mem_map(&fx->gm, "vu-ctrl", MEM_SIZE);
+	guest_mem_register(&fx->gm, fx->vu);
 
 	assert_int_equal(vhost_user_ops.get_features(&fx->dev, &offered), 0);
 	if (fx->layout == VQ_LAYOUT_PACKED)
@@ -192,7 +178,7 @@ static struct virtqueue *make_vq(struct fx *fx, uint16_t index, uint16_t size, s
 	struct virtqueue *vq;
 
 	assert_true(vq_ring_mem_size(&c) < 65536);
-	assert_int_equal(vq_create(&c, fx->mem + off, (uintptr_t)(fx->mem + off), &vq), 0);
+	assert_int_equal(vq_create(&c, fx->gm.base + off, (uintptr_t)(fx->gm.base + off), &vq), 0);
 	return vq;
 }
 
@@ -200,8 +186,8 @@ static struct virtqueue *make_vq(struct fx *fx, uint16_t index, uint16_t size, s
 static void ctrl_up(struct fx *fx)
 {
 	struct virtio_net_ctrl_config cc = {
-		.mem = fx->mem + CMD_OFF,
-		.mem_dev_addr = (uintptr_t)(fx->mem + CMD_OFF),
+		.mem = fx->gm.base + CMD_OFF,
+		.mem_dev_addr = (uintptr_t)(fx->gm.base + CMD_OFF),
 	};
 	unsigned int before;
 	uint16_t max;
@@ -459,13 +445,13 @@ struct raw_desc {
 
 static uint64_t raw_addr(struct fx *fx, size_t off)
 {
-	return (uintptr_t)(fx->mem + RAW_OFF + off);
+	return (uintptr_t)(fx->gm.base + RAW_OFF + off);
 }
 
 /* A PROMISC-off command at RAW_OFF: header, data, ack (ack poisoned). */
 static void raw_cmd(struct fx *fx)
 {
-	uint8_t *p = fx->mem + RAW_OFF;
+	uint8_t *p = fx->gm.base + RAW_OFF;
 
 	p[0] = VIRTIO_NET_CTRL_RX;
 	p[1] = VIRTIO_NET_CTRL_RX_PROMISC;
@@ -475,7 +461,7 @@ static void raw_cmd(struct fx *fx)
 
 static uint8_t raw_ack(struct fx *fx)
 {
-	return fx->mem[RAW_OFF + 64];
+	return fx->gm.base[RAW_OFF + 64];
 }
 
 struct used_seen {
@@ -593,7 +579,7 @@ static void test_split_malformed(void **state)
 	/* A buffer that starts inside the region and runs past its end: ERR. */
 	{
 		const struct raw_desc d[] = {
-			{ (uintptr_t)(fx->mem + MEM_SIZE - 2), 3, VRING_DESC_F_NEXT, 1 },
+			{ (uintptr_t)(fx->gm.base + MEM_SIZE - 2), 3, VRING_DESC_F_NEXT, 1 },
 			{ raw_addr(fx, 64), 1, VRING_DESC_F_WRITE, 0 },
 		};
 		split_expect(fx, d, s012, 2, 0, k++, 1, VIRTIO_NET_ERR);
