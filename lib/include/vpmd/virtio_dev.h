@@ -52,6 +52,14 @@ struct virtio_transport_ops {
 
 	/* Transport details as JSON, for status output (optional). */
 	json_t *(*dump_json)(const struct virtio_dev *dev);
+
+	/*
+	 * Configuration generation (optional; virtio 1.2, 2.5.1 and 4.1.4.3):
+	 * a counter the device changes when it changes its configuration, so
+	 * that a reader of several fields can retry until it reads the same
+	 * value before and after.
+	 */
+	int (*config_generation)(struct virtio_dev *dev, uint8_t *generation);
 };
 
 struct virtio_dev {
