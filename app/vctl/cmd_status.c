@@ -77,8 +77,13 @@ static void status_text(const json_t *v, FILE *f)
 	fprintf(f, "  %-11s %s\n", "mac", jstr(v, "mac"));
 	fprintf(f, "  %-11s %s, %lld rx and %lld tx queues\n", "rings", jstr(v, "layout"),
 		(long long)jint(v, "rx_queues"), (long long)jint(v, "tx_queues"));
-	fprintf(f, "  %-11s %s %s %s, %s\n", "transport", jstr(dev, "transport"), jstr(ti, "mode"),
-		jstr(ti, "path"), jint(ti, "connected") ? "connected" : "not connected");
+	if (json_object_get(ti, "interface") != NULL)
+		fprintf(f, "  %-11s %s %s interface, %s\n", "transport", jstr(dev, "transport"),
+			jstr(ti, "interface"), jstr(v, "location"));
+	else
+		fprintf(f, "  %-11s %s %s %s, %s\n", "transport", jstr(dev, "transport"),
+			jstr(ti, "mode"), jstr(ti, "path"),
+			jint(ti, "connected") ? "connected" : "not connected");
 	names_line(f, "status", jobj(dev, "status"));
 	names_line(f, "offered", jobj(feat, "offered"));
 	names_line(f, "driver", jobj(feat, "driver"));

@@ -15,6 +15,7 @@
 #include <vpmd/virtio_dev.h>
 #include <vpmd/virtqueue.h>
 
+#include "vpmd_bus.h"
 #include "vpmd_devargs.h"
 
 /* virtio-net queue numbering (5.1.2): receiveq N is 2N, transmitq N is 2N+1. */
@@ -60,6 +61,23 @@ struct vpmd_rx_filter {
 };
 
 /* The bucket of a @len-byte packet: its bit length, clamped at both ends. */
+/*
+ * The address the device uses for @off bytes into @m's buffer: a
+ * vhost-user backend maps our memory at our virtual addresses
+ * (vpmd_mem.c); a PCI device, or the IOMMU in front of it, sees IO
+ * virtual addresses. The one place that choice is spelled.
+ */
+static inline uint64_t vpmd_mbuf_dev_addr(bool iova, const struct rte_mbuf *m, uint32_t off)
+{
+	return (iova ? (uint64_t)m->buf_iova : (uint64_t)(uintptr_t)m->buf_addr) + off;
+}
+
+/* The same for memory a memzone holds, @off bytes into it. */
+static inline uint64_t vpmd_mz_dev_addr(bool iova, const struct rte_memzone *mz, size_t off)
+{
+	return (iova ? (uint64_t)mz->iova : (uint64_t)(uintptr_t)mz->addr) + off;
+}
+
 static inline unsigned int vpmd_size_bin(uint32_t len)
 {
 	unsigned int bits;
@@ -82,6 +100,7 @@ struct vpmd_rxq {
 	uint16_t port_id;
 	uint16_t queue_id;
 	uint16_t nb_desc;
+	bool dev_iova;        /* descriptors carry IOVAs: vpmd_mbuf_dev_addr() */
 	bool mrg_rxbuf;
 	bool hdr_offload;     /* GUEST_CSUM: the device may send checksum and GSO fields */
 	bool lro;             /* GUEST_TSO4/6 asked: coalesced packets are expected */
@@ -101,6 +120,7 @@ struct vpmd_txq {
 	uint16_t queue_id;
 	uint16_t nb_desc;
 	uint16_t free_thresh; /* reclaim completions when fewer descriptors are free */
+	bool dev_iova;        /* descriptors carry IOVAs: vpmd_mbuf_dev_addr() */
 	bool hdr_offload;     /* CSUM: checksum and TSO requests go in the header */
 	/* Pool of the packets a completion may put back raw; see vpmd_tx.c. */
 	struct rte_mempool *raw_free_pool;
@@ -130,18 +150,29 @@ static inline bool vpmd_tx_cookie_full_free(const void *cookie)
 	return ((uintptr_t)cookie & VPMD_TX_COOKIE_FULL_FREE) != 0;
 }
 
+struct vpmd_pci;
+
 struct vpmd_adapter {
 	char name[RTE_DEV_NAME_MAX_LEN];
 	struct vpmd_devargs args;
-	struct vhost_user *vu;
+	const struct vpmd_bus_ops *bus; /* how the device is reached (vpmd_bus.h) */
+	/* Where: the vhost-user socket path, or the PCI address. */
+	char location[sizeof(((struct vpmd_devargs *)0)->path)];
+	struct vhost_user *vu;  /* vhost-user ports (vpmd_vu.c) */
+	struct vpmd_pci *pci;   /* PCI ports (vpmd_pci.c) */
 	struct virtio_dev vdev;
 	uint64_t features_supported; /* what we ask of the device */
 	uint64_t features_offload;   /* of those, what the configured offloads need */
 	bool started;     /* between dev_start and dev_stop */
 	bool device_up;   /* negotiated, rings live (false while the backend is away) */
 	bool running;     /* the datapath may touch the rings; see vpmd_burst_enter() */
-	uint64_t reconnects; /* times the backend went away under a started port */
+	uint64_t reconnects; /* times the device was lost under a started port (backend gone, reset) */
+	/* The link as the device reports it (config STATUS), and its speed and duplex. */
+	bool carrier;
+	uint32_t link_speed;  /* Mbit/s */
+	bool link_full_duplex;
 	struct vpmd_ctrl *ctrl; /* the control queue (vpmd_ctrl.c) */
+	uint16_t ctrl_queue_size; /* legacy PCI: the size the device gives the control queue */
 	struct vpmd_rx_filter *rx_filter; /* NULL: no filtering (vpmd_ctrl.c) */
 	/* Telemetry readers inside the adapter; see vpmd_telemetry.c. */
 	uint32_t readers;
@@ -214,6 +245,14 @@ int vpmd_vlan_offload_set(struct rte_eth_dev *dev, int mask);
 
 /* vpmd_mem.c */
 int vpmd_mem_regions_set(struct vpmd_adapter *ad);
+
+/* vpmd_ethdev.c: what the vdev and PCI probes share */
+uint16_t vpmd_ring_align(const struct vpmd_adapter *ad);
+uint32_t vpmd_ring_used_align(const struct vpmd_adapter *ad);
+int vpmd_ethdev_init(struct rte_eth_dev *dev, const struct vpmd_bus_ops *bus,
+		     const struct vpmd_devargs *args, const char *location);
+void vpmd_ethdev_uninit(struct rte_eth_dev *dev);
+int vpmd_dev_close(struct rte_eth_dev *dev);
 
 /* vpmd_queue.c */
 int vpmd_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id, uint16_t nb_desc,

@@ -67,12 +67,24 @@ static size_t align64(size_t n)
 	return (n + 63) & ~(size_t)63;
 }
 
+/*
+ * The ring size asked for; a legacy PCI device's queue has the size it
+ * has (probe recorded the control queue's in ctrl_queue_size).
+ */
+static uint16_t ctrl_ring_size(const struct vpmd_adapter *ad)
+{
+	if (ad->pci != NULL && !ad->vdev.modern && ad->ctrl_queue_size != 0)
+		return ad->ctrl_queue_size;
+	return CTRL_RING_SIZE;
+}
+
 int vpmd_ctrl_init(struct rte_eth_dev *dev)
 {
 	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
 	struct vq_config cfg = {
 		.layout = ad->args.packed_vq ? VQ_LAYOUT_PACKED : VQ_LAYOUT_SPLIT,
-		.size = CTRL_RING_SIZE,
+		.size = ctrl_ring_size(ad),
+		.used_align = vpmd_ring_used_align(ad),
 	};
 	char name[RTE_MEMZONE_NAMESIZE];
 	struct vpmd_ctrl *c;
@@ -89,8 +101,9 @@ int vpmd_ctrl_init(struct rte_eth_dev *dev)
 		c->ring_bytes = align64(vq_ring_mem_size(&cfg));
 		snprintf(name, sizeof(name), "vpmd%u_ctrl", dev->data->port_id);
 		c->mz = rte_memzone_reserve_aligned(name, c->ring_bytes + virtio_net_ctrl_mem_size(),
-						    SOCKET_ID_ANY, 0,
-						    RTE_CACHE_LINE_SIZE);
+						    SOCKET_ID_ANY,
+						    ad->bus->dev_addr_iova ? RTE_MEMZONE_IOVA_CONTIG : 0,
+						    vpmd_ring_align(ad));
 		if (c->mz == NULL) {
 			VPMD_INIT_LOG(ERR, "%s: no memory for the control queue", ad->name);
 			pthread_mutex_destroy(&c->lock);
@@ -139,8 +152,9 @@ int vpmd_ctrl_start(struct rte_eth_dev *dev)
 	struct vq_config cfg = {
 		.layout = virtio_dev_has_feature(&ad->vdev, VIRTIO_F_RING_PACKED) ? VQ_LAYOUT_PACKED
 										    : VQ_LAYOUT_SPLIT,
-		.size = CTRL_RING_SIZE,
+		.size = ctrl_ring_size(ad),
 		.features = ad->vdev.negotiated,
+		.used_align = vpmd_ring_used_align(ad),
 		.notify = virtio_dev_notify,
 		.notify_ctx = &ad->vdev,
 	};
@@ -149,7 +163,7 @@ int vpmd_ctrl_start(struct rte_eth_dev *dev)
 
 	if (c == NULL || c->mz == NULL || !virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_CTRL_VQ))
 		return 0;
-	rc = vhost_user_ctrl_queue_index(ad->vu);
+	rc = ad->bus->ctrl_queue_index(ad);
 	if (rc < 0)
 		goto fail;
 	cfg.index = (uint16_t)rc;
@@ -158,10 +172,11 @@ int vpmd_ctrl_start(struct rte_eth_dev *dev)
 		rc = -ENOTSUP;
 	if (rc < 0)
 		goto fail;
-	if (max < cfg.size)
+	if (max < cfg.size && ad->vdev.modern)
 		cfg.size = cfg.layout == VQ_LAYOUT_SPLIT ? (uint16_t)rte_align32prevpow2(max) : max;
 
-	rc = vq_create(&cfg, c->mz->addr, (uint64_t)(uintptr_t)c->mz->addr, &c->vq);
+	rc = vq_create(&cfg, c->mz->addr, vpmd_mz_dev_addr(ad->bus->dev_addr_iova, c->mz, 0),
+		       &c->vq);
 	if (rc < 0)
 		goto fail;
 	rc = virtio_dev_setup_queue(&ad->vdev, c->vq);
@@ -169,7 +184,7 @@ int vpmd_ctrl_start(struct rte_eth_dev *dev)
 		goto fail;
 	cc.vq = c->vq;
 	cc.mem = (char *)c->mz->addr + c->ring_bytes;
-	cc.mem_dev_addr = (uint64_t)(uintptr_t)cc.mem;
+	cc.mem_dev_addr = vpmd_mz_dev_addr(ad->bus->dev_addr_iova, c->mz, c->ring_bytes);
 	rc = virtio_net_ctrl_create(&cc, &c->cmds);
 	if (rc < 0)
 		goto fail;
@@ -192,7 +207,8 @@ static void filter_update(struct rte_eth_dev *dev)
 	struct vpmd_rx_filter *old = ad->rx_filter, *f = NULL;
 	struct vhost_user_ctrl_state st;
 
-	if (ad->ctrl->cmds != NULL && vhost_user_ctrl_get_state(ad->vu, &st) == 0 &&
+	if (ad->ctrl->cmds != NULL && ad->bus->rx_filter_state != NULL &&
+	    ad->bus->rx_filter_state(ad, &st) == 0 &&
 	    st.negotiated && !st.promisc) {
 		f = rte_malloc("vpmd_rx_filter", sizeof(*f), 0);
 		if (f == NULL) {
@@ -232,7 +248,7 @@ void vpmd_ctrl_stop(struct rte_eth_dev *dev)
 
 	if (c == NULL || c->vq == NULL)
 		return;
-	if (vhost_user_is_connected(ad->vu))
+	if (ad->bus->present(ad))
 		virtio_dev_teardown_queue(&ad->vdev, c->vq);
 	if (c->cmds != NULL) {
 		s = virtio_net_ctrl_get_stats(c->cmds);
@@ -259,7 +275,7 @@ static void log_state(const struct vpmd_adapter *ad)
 	unsigned int v;
 
 	if (rte_log_can_log(vpmd_logtype_driver, RTE_LOG_DEBUG) == 0 ||
-	    vhost_user_ctrl_get_state(ad->vu, &st) < 0)
+	    ad->bus->rx_filter_state == NULL || ad->bus->rx_filter_state(ad, &st) < 0)
 		return;
 	vlans[0] = '\0';
 	for (v = 0; v <= VIRTIO_NET_VLAN_ID_MAX && off < sizeof(vlans) - 8; v++)

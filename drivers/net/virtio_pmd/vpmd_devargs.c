@@ -21,6 +21,9 @@ static const char *const valid_keys[] = {
 	"in_order", "event_idx", "mac", "mtu", "speed", "ctrl_vq", NULL,
 };
 
+/* A key that exists but does not apply to the device's bus. */
+#define VPMD_NO_KEY (~0u)
+
 struct parse_ctx {
 	const char *name;
 	struct vpmd_devargs *out;
@@ -71,6 +74,7 @@ static int handle_key(const char *key, const char *value, void *opaque)
 	} else if (strcmp(key, "queues") == 0) {
 		rc = parse_uint(key, value, 1, 128, &v);
 		a->queues = (uint16_t)v;
+		a->queues_set = rc == 0;
 	} else if (strcmp(key, "queue_size") == 0) {
 		rc = parse_uint(key, value, 64, VIRTQ_MAX_SIZE, &v);
 		a->queue_size = (uint16_t)v;
@@ -105,7 +109,8 @@ static int handle_key(const char *key, const char *value, void *opaque)
 	return 0;
 }
 
-int vpmd_devargs_parse(const char *name, const char *args, struct vpmd_devargs *out)
+int vpmd_devargs_parse(const char *name, const char *args, enum vpmd_devargs_kind kind,
+		       struct vpmd_devargs *out)
 {
 	struct parse_ctx ctx = { .name = name, .out = out };
 	struct rte_kvargs *kv = NULL;
@@ -134,9 +139,13 @@ int vpmd_devargs_parse(const char *name, const char *args, struct vpmd_devargs *
 			for (k = 0; valid_keys[k] != NULL; k++)
 				if (strcmp(valid_keys[k], key) == 0)
 					break;
-			if (valid_keys[k] == NULL) {
+			if (valid_keys[k] != NULL && kind == VPMD_DEVARGS_PCI &&
+			    (strcmp(key, "path") == 0 || strcmp(key, "server") == 0))
+				k = VPMD_NO_KEY;
+			if (k == VPMD_NO_KEY || valid_keys[k] == NULL) {
 				VPMD_INIT_LOG(ERR, "%s: unknown devarg '%s' (known: %s)", name, key,
-					      VPMD_DEVARGS_LIST);
+					      kind == VPMD_DEVARGS_PCI ? VPMD_PCI_DEVARGS_LIST
+								     : VPMD_DEVARGS_LIST);
 				rc = -EINVAL;
 				goto out;
 			}
@@ -146,7 +155,7 @@ int vpmd_devargs_parse(const char *name, const char *args, struct vpmd_devargs *
 			goto out;
 		}
 	}
-	if (out->path[0] == '\0') {
+	if (kind == VPMD_DEVARGS_VHOST_USER && out->path[0] == '\0') {
 		VPMD_INIT_LOG(ERR, "%s: devarg 'path' (the vhost-user socket) is required", name);
 		rc = -EINVAL;
 		goto out;

@@ -10,6 +10,7 @@
 
 #include <rte_ether.h>
 
+/* Keys of a vdev (vhost-user); a PCI function takes the same but path and server. */
 #define VPMD_DEVARGS_LIST \
 	"path=<socket> server=<0|1> queues=<1-128> queue_size=<64-32768> packed_vq=<0|1> " \
 	"mrg_rxbuf=<0|1> in_order=<0|1> event_idx=<0|1> mac=<xx:xx:xx:xx:xx:xx> " \
@@ -19,6 +20,7 @@ struct vpmd_devargs {
 	char path[108];    /* vhost-user socket (sun_path size) */
 	bool server;       /* we listen, the backend connects */
 	uint16_t queues;   /* queue pairs */
+	bool queues_set;   /* given as a devarg (else a PCI port takes the device's) */
 	uint16_t queue_size; /* largest ring the device is asked for */
 	bool packed_vq;
 	bool mrg_rxbuf;
@@ -31,11 +33,21 @@ struct vpmd_devargs {
 	uint32_t speed;    /* Mbit/s reported by link_update */
 };
 
+#define VPMD_PCI_DEVARGS_LIST \
+	"queues=<1-128> queue_size=<64-32768> packed_vq=<0|1> mrg_rxbuf=<0|1> in_order=<0|1> " \
+	"event_idx=<0|1> mac=<xx:xx:xx:xx:xx:xx> mtu=<68-65535> speed=<Mbps> ctrl_vq=<0|1>"
+
+enum vpmd_devargs_kind {
+	VPMD_DEVARGS_VHOST_USER, /* path is required */
+	VPMD_DEVARGS_PCI,        /* path and server do not apply */
+};
+
 /**
- * Parse @args (the vdev's devargs string, may be NULL) into @out, with
- * defaults for what is absent. On a bad or unknown key, logs one line
- * naming it and returns -EINVAL.
+ * Parse @args (the device's devargs string, may be NULL) into @out, with
+ * defaults for what is absent. On a bad or unknown key (or one that does
+ * not apply to @kind), logs one line naming it and returns -EINVAL.
  */
-int vpmd_devargs_parse(const char *name, const char *args, struct vpmd_devargs *out);
+int vpmd_devargs_parse(const char *name, const char *args, enum vpmd_devargs_kind kind,
+		       struct vpmd_devargs *out);
 
 #endif /* VPMD_DEVARGS_H */

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * net_vpmd: the vdev, its probe and remove, and the ethdev control ops.
+ * net_vpmd: the ethdev control ops, and what the vdev (vpmd_vu.c) and
+ * PCI (vpmd_pci.c) probes share.
  *
- * Probe parses and checks the devargs and creates the vhost-user
- * transport without touching the socket. dev_start connects (client) or
- * waits for the backend (server), negotiates, sets up the rings and sets
- * DRIVER_OK; dev_stop takes the rings back from the device.
+ * Probe parses and checks the devargs and creates the transport without
+ * starting the device. dev_start reaches the device through its bus
+ * (vhost-user: connects, or waits for the backend), negotiates, sets up
+ * the rings and sets DRIVER_OK; dev_stop takes the rings back.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,14 +31,17 @@ RTE_LOG_REGISTER(vpmd_logtype_driver, pmd.net.vpmd.driver, NOTICE);
 #define VPMD_MAX_RX_PKTLEN 9728
 /* A coalesced TCP packet: 64 KiB of IP datagram behind its Ethernet header. */
 #define VPMD_MAX_LRO_PKTLEN (UINT16_MAX + RTE_ETHER_HDR_LEN)
-/* dev_start waits this long for the backend (server: to connect to us). */
-#define VPMD_CONNECT_WAIT_MS 2000
 
 /* What we ask of the device; devargs may add or remove some. */
 static uint64_t supported_features(const struct vpmd_devargs *a)
 {
+	/*
+	 * ACCESS_PLATFORM: descriptors may carry IOVAs behind an IOMMU (PCI
+	 * with iommu_platform=on needs it); a vhost-user backend does not offer it.
+	 */
 	uint64_t f = VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_NET_F_MAC) |
-		     VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_NET_F_MTU);
+		     VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_NET_F_MTU) |
+		     VIRTIO_BIT(VIRTIO_NET_F_SPEED_DUPLEX) | VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM);
 
 	if (a->packed_vq)
 		f |= VIRTIO_BIT(VIRTIO_F_RING_PACKED);
@@ -92,20 +96,13 @@ static int vpmd_dev_start(struct rte_eth_dev *dev)
 	uint16_t q;
 	int rc;
 
-	vhost_user_set_connect_timeout(ad->vu, VPMD_CONNECT_WAIT_MS);
-	rc = vhost_user_is_connected(ad->vu) ? 0 : vhost_user_connect(ad->vu);
+	rc = ad->bus->attach(dev);
 	if (rc == 0) {
 		rc = vpmd_device_up(dev);
 		if (rc < 0)
 			return rc;
 		ad->device_up = true;
-	} else if (ad->args.server && rc == -ETIMEDOUT) {
-		/* Server mode: the backend comes when it comes; the link is down till then. */
-		VPMD_DRV_LOG(NOTICE, ad->name, "waiting for a vhost-user backend on %s",
-			     ad->args.path);
-	} else {
-		VPMD_DRV_LOG(ERR, ad->name, "cannot reach the vhost-user backend at %s: %s",
-			     ad->args.path, rte_strerror(-rc));
+	} else if (rc != -EAGAIN) {
 		return rc;
 	}
 
@@ -125,7 +122,7 @@ static int vpmd_dev_start(struct rte_eth_dev *dev)
 	vpmd_link_report(dev);
 	rc = vpmd_monitor_start(dev);
 	if (rc < 0)
-		VPMD_DRV_LOG(WARNING, ad->name, "no link monitor (%s): no reconnect",
+		VPMD_DRV_LOG(WARNING, ad->name, "no link monitor (%s): no recovery",
 			     rte_strerror(-rc));
 	return 0;
 }
@@ -165,35 +162,22 @@ static void adapter_release(struct rte_eth_dev *dev)
 	for (q = 0; q < dev->data->nb_tx_queues; q++)
 		vpmd_tx_queue_release(dev, q);
 	vpmd_ctrl_fini(dev);
-	vhost_user_destroy(ad->vu);
-	ad->vu = NULL;
+	ad->bus->transport_fini(ad);
 }
 
 /* The transport, the device core and the control queue, as probe leaves them. */
 static int adapter_init(struct rte_eth_dev *dev)
 {
 	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
-	struct vhost_user_config vcfg;
 	int rc;
 
-	vhost_user_config_init(&vcfg);
-	vcfg.path = ad->args.path;
-	vcfg.mode = ad->args.server ? VHOST_USER_MODE_SERVER : VHOST_USER_MODE_CLIENT;
-	vcfg.queue_size_max = ad->args.queue_size;
-	vcfg.ctrl_queue = ad->args.ctrl_vq;
-	rc = vhost_user_create(&vcfg, &ad->vu);
-	if (rc < 0) {
-		VPMD_INIT_LOG(ERR, "%s: vhost-user transport for %s: %s", ad->name, ad->args.path,
-			      rte_strerror(-rc));
-		return rc;
-	}
-	rc = virtio_dev_init(&ad->vdev, &vhost_user_ops, ad->vu, ad->name, true);
+	rc = ad->bus->transport_init(dev);
 	if (rc < 0)
 		return rc;
 	rc = vpmd_ctrl_init(dev);
 	if (rc < 0)
 		return rc;
-	/* The devargs MAC, or the random one probe drew and kept there; no others. */
+	/* The devargs MAC, or the one probe took from the device or drew; no others. */
 	memset(dev->data->mac_addrs, 0, VPMD_MAC_ADDRS * RTE_ETHER_ADDR_LEN);
 	rte_ether_addr_copy(&ad->args.mac, dev->data->mac_addrs);
 	dev->data->mtu = ad->args.mtu ? ad->args.mtu : RTE_ETHER_MTU;
@@ -201,7 +185,7 @@ static int adapter_init(struct rte_eth_dev *dev)
 	return 0;
 }
 
-static int vpmd_dev_close(struct rte_eth_dev *dev)
+int vpmd_dev_close(struct rte_eth_dev *dev)
 {
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return 0;
@@ -212,10 +196,10 @@ static int vpmd_dev_close(struct rte_eth_dev *dev)
 
 /*
  * rte_eth_dev_reset(): ethdev has stopped the port. Back to the state
- * probe left it in: queues released, the connection closed and the
- * transport made anew (the backend sees a disconnect, as for a device
- * reset), the probed MAC and MTU. The application configures, sets up
- * queues and starts again; the next start reconnects.
+ * probe left it in: queues released, the transport made anew (a
+ * vhost-user backend sees a disconnect, as for a device reset), the
+ * probed MAC and MTU. The application configures, sets up queues and
+ * starts again; the next start brings the device up.
  */
 static int vpmd_dev_reset(struct rte_eth_dev *dev)
 {
@@ -229,8 +213,7 @@ static int vpmd_dev_reset(struct rte_eth_dev *dev)
 	if (rc < 0) {
 		VPMD_DRV_LOG(ERR, ad->name, "reset: %s", rte_strerror(-rc));
 		vpmd_ctrl_fini(dev);
-		vhost_user_destroy(ad->vu);
-		ad->vu = NULL;
+		ad->bus->transport_fini(ad);
 		return rc;
 	}
 	/* adapter_release() shut telemetry readers out: the port is theirs again. */
@@ -321,76 +304,62 @@ static const struct eth_dev_ops vpmd_ops = {
 	.tx_burst_mode_get = vpmd_burst_mode_get,
 };
 
-static int vpmd_probe(struct rte_vdev_device *vdev)
+/*
+ * Ring alignment: a legacy PCI device takes a ring as a page frame number,
+ * with its used ring on the next page boundary (4.1.4.8, 2.7).
+ */
+uint16_t vpmd_ring_align(const struct vpmd_adapter *ad)
 {
-	const char *name = rte_vdev_device_name(vdev);
-	struct vpmd_devargs args;
-	struct rte_eth_dev *dev;
-	struct vpmd_adapter *ad;
+	return ad->pci != NULL ? 4096 : RTE_CACHE_LINE_SIZE;
+}
+
+uint32_t vpmd_ring_used_align(const struct vpmd_adapter *ad)
+{
+	return ad->vdev.modern ? 0 : VRING_LEGACY_ALIGN;
+}
+
+/*
+ * What the vdev and PCI probes share, once the ethdev port is allocated:
+ * the adapter, the transport (bus->transport_init), the control queue, the
+ * ops. The caller finishes probing (rte_eth_dev_probing_finish) on success
+ * and releases the port on failure, after vpmd_ethdev_uninit().
+ */
+int vpmd_ethdev_init(struct rte_eth_dev *dev, const struct vpmd_bus_ops *bus,
+		     const struct vpmd_devargs *args, const char *location)
+{
+	struct vpmd_adapter *ad = dev->data->dev_private;
 	int rc;
 
-	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
-		VPMD_INIT_LOG(ERR, "%s: secondary processes are not supported", name);
-		return -ENOTSUP;
-	}
-	rc = vpmd_devargs_parse(name, rte_vdev_device_args(vdev), &args);
-	if (rc < 0)
-		return rc;
+	snprintf(ad->name, sizeof(ad->name), "%s", dev->data->name);
+	snprintf(ad->location, sizeof(ad->location), "%s", location);
+	ad->bus = bus;
+	ad->args = *args;
+	ad->link_speed = args->speed;
+	ad->link_full_duplex = true;
+	ad->carrier = true;
+	ad->features_supported = supported_features(&ad->args);
 
-	dev = rte_eth_vdev_allocate(vdev, sizeof(*ad));
-	if (dev == NULL)
+	dev->data->mac_addrs = rte_zmalloc(ad->name, VPMD_MAC_ADDRS * RTE_ETHER_ADDR_LEN, 0);
+	if (dev->data->mac_addrs == NULL)
 		return -ENOMEM;
-	ad = dev->data->dev_private;
-	snprintf(ad->name, sizeof(ad->name), "%s", name);
-	ad->args = args;
-	ad->features_supported = supported_features(&args);
-	/* Drawn once: a dev_reset goes back to this MAC, not to a new one. */
-	if (!args.mac_set)
-		rte_eth_random_addr(ad->args.mac.addr_bytes);
-
-	dev->data->mac_addrs = rte_zmalloc(name, VPMD_MAC_ADDRS * RTE_ETHER_ADDR_LEN, 0);
-	if (dev->data->mac_addrs == NULL) {
-		rc = -ENOMEM;
-		goto fail;
-	}
 	rc = adapter_init(dev);
 	if (rc < 0)
-		goto fail;
-
+		return rc;
 	dev->dev_ops = &vpmd_ops;
 	dev->rx_pkt_burst = rte_eth_pkt_burst_dummy;
 	dev->tx_pkt_burst = rte_eth_pkt_burst_dummy;
 	dev->tx_pkt_prepare = vpmd_tx_prepare;
-	/* Link-state events: the monitor raises them when the backend goes and comes back. */
+	/* Link-state events: the monitor raises them when the device goes and comes back. */
 	dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC;
-	rte_eth_dev_probing_finish(dev);
-	VPMD_INIT_LOG(INFO, "%s: vhost-user %s %s, %s rings", name,
-		      args.server ? "server" : "client", args.path,
-		      args.packed_vq ? "packed" : "split");
 	return 0;
-
-fail:
-	vpmd_ctrl_fini(dev);
-	vhost_user_destroy(ad->vu);
-	ad->vu = NULL;
-	rte_eth_dev_release_port(dev);
-	return rc;
 }
 
-static int vpmd_remove(struct rte_vdev_device *vdev)
+/* Undo a failed vpmd_ethdev_init(). */
+void vpmd_ethdev_uninit(struct rte_eth_dev *dev)
 {
-	struct rte_eth_dev *dev = rte_eth_dev_allocated(rte_vdev_device_name(vdev));
+	struct vpmd_adapter *ad = dev->data->dev_private;
 
-	if (dev == NULL)
-		return 0; /* already closed */
-	vpmd_dev_close(dev);
-	return rte_eth_dev_release_port(dev);
+	vpmd_ctrl_fini(dev);
+	if (ad->bus != NULL)
+		ad->bus->transport_fini(ad);
 }
-
-static struct rte_vdev_driver vpmd_driver = {
-	.probe = vpmd_probe,
-	.remove = vpmd_remove,
-};
-
-RTE_PMD_REGISTER_VDEV(net_vpmd, vpmd_driver);
-RTE_PMD_REGISTER_PARAM_STRING(net_vpmd, VPMD_DEVARGS_LIST);

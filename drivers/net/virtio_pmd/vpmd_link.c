@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The device's life under a started port: bring-up, the connection
- * monitor, and recovery when the backend goes away and comes back.
+ * The device's life under a started port: bring-up, the link monitor, and
+ * recovery when the device is lost and comes back.
  *
- * A monitor alarm on the control thread checks the vhost-user socket. When
- * the backend hangs up, the link goes down, the datapath is paused (it
- * finishes its burst and then leaves the rings alone), and every mbuf on
- * the rings is freed. The monitor then keeps trying to reconnect (client)
- * or to accept the backend again (server); once it is back, the device is
- * renegotiated, the rings start afresh and the link comes up. The
+ * A monitor alarm on the control thread asks the port's bus how the device
+ * is (vpmd_bus.h): a vhost-user socket still connected, a PCI function's
+ * link STATUS and NEEDS_RESET. When the device is lost (the backend hangs
+ * up, the device asks to be reset), the link goes down, the datapath is
+ * paused (it finishes its burst and then leaves the rings alone), and
+ * every mbuf on the rings is freed. The monitor then keeps trying to get
+ * the device back (reconnect, accept, reset); once it is back, the device
+ * is renegotiated, the rings start afresh and the link comes up. The
  * application sees a link-state event each way and never restarts.
  *
- * Starting afresh is the point: whatever the old backend left half done in
+ * Starting afresh is the point: whatever the old device left half done in
  * the rings died with it, and both sides agree on a ring that restarts at
  * index 0 with both wrap counters at 1, split or packed alike.
  */
@@ -28,9 +30,8 @@
 #include "vpmd.h"
 #include "vpmd_logs.h"
 
-/* How often the monitor looks at the socket, and how long one reconnect attempt waits. */
+/* How often the monitor looks at the device. */
 #define MONITOR_PERIOD_US (100 * 1000)
-#define RECONNECT_WAIT_MS 20
 
 static void log_features(const struct vpmd_adapter *ad)
 {
@@ -81,10 +82,29 @@ static void datapath_resume(struct vpmd_adapter *ad)
 	__atomic_store_n(&ad->running, true, __ATOMIC_RELEASE);
 }
 
+/*
+ * Take the rings back from the device and free what is on them. A device
+ * that has a per-queue stop (vhost-user) has each queue torn down while
+ * it is still there, then is reset; one that has not (PCI: it may write a
+ * used ring until reset, 4.1.4.3.2) is reset first.
+ */
+static void rings_take_back(struct vpmd_adapter *ad, struct rte_eth_dev *dev)
+{
+	bool present = ad->bus->present(ad);
+
+	if (present && ad->bus->reset_before_drain)
+		virtio_dev_reset(&ad->vdev);
+	vpmd_queues_stop(dev);
+	vpmd_ctrl_stop(dev);
+	if (present && !ad->bus->reset_before_drain)
+		virtio_dev_reset(&ad->vdev);
+}
+
 int vpmd_device_up(struct rte_eth_dev *dev)
 {
 	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
-	uint64_t required = VIRTIO_BIT(VIRTIO_F_VERSION_1);
+	uint64_t required = 0; /* the core requires VERSION_1 of a modern device */
+	bool carrier = true;
 	uint16_t q;
 	int rc;
 
@@ -92,14 +112,16 @@ int vpmd_device_up(struct rte_eth_dev *dev)
 		required |= VIRTIO_BIT(VIRTIO_F_RING_PACKED);
 	/* A configured offload the device lacks would send bad checksums: refuse. */
 	required |= ad->features_offload;
-	if (dev->data->nb_rx_queues > vhost_user_queue_num(ad->vu)) {
-		VPMD_DRV_LOG(ERR, ad->name, "%u queue pairs asked, the backend has %u",
-			     dev->data->nb_rx_queues, vhost_user_queue_num(ad->vu));
+	if (dev->data->nb_rx_queues > ad->bus->max_queue_pairs(ad)) {
+		VPMD_DRV_LOG(ERR, ad->name, "%u queue pairs asked, the device has %u",
+			     dev->data->nb_rx_queues, ad->bus->max_queue_pairs(ad));
 		return -EINVAL;
 	}
-	rc = vpmd_mem_regions_set(ad);
-	if (rc < 0)
-		return rc;
+	if (ad->bus->prepare != NULL) {
+		rc = ad->bus->prepare(ad);
+		if (rc < 0)
+			return rc;
+	}
 	rc = virtio_dev_negotiate(&ad->vdev, ad->features_supported, required);
 	if (rc < 0) {
 		json_t *names = virtio_features_to_json(required & ~ad->vdev.offered);
@@ -137,34 +159,30 @@ int vpmd_device_up(struct rte_eth_dev *dev)
 	rc = vpmd_ctrl_replay(dev);
 	if (rc < 0)
 		goto fail;
+	/* The link as the device reports it; the monitor follows it from here. */
+	if (ad->bus->check(dev, &carrier) == 0)
+		ad->carrier = carrier;
 	datapath_resume(ad);
 	return 0;
 
 fail:
-	vpmd_queues_stop(dev);
-	vpmd_ctrl_stop(dev);
-	virtio_dev_reset(&ad->vdev);
+	rings_take_back(ad, dev);
 	return rc;
 }
 
 void vpmd_device_down(struct rte_eth_dev *dev)
 {
-	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
-
 	vpmd_datapath_pause(dev);
-	/* With the backend still there, take the rings back properly first. */
-	vpmd_queues_stop(dev);
-	vpmd_ctrl_stop(dev);
-	if (vhost_user_is_connected(ad->vu))
-		virtio_dev_reset(&ad->vdev);
+	rings_take_back(vpmd_adapter_of(dev), dev);
 }
 
 static void link_set(struct rte_eth_dev *dev, bool up)
 {
 	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
 	struct rte_eth_link link = {
-		.link_speed = up ? ad->args.speed : RTE_ETH_SPEED_NUM_NONE,
-		.link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
+		.link_speed = up ? ad->link_speed : RTE_ETH_SPEED_NUM_NONE,
+		.link_duplex = ad->link_full_duplex ? RTE_ETH_LINK_FULL_DUPLEX
+						    : RTE_ETH_LINK_HALF_DUPLEX,
 		.link_autoneg = RTE_ETH_LINK_FIXED,
 		.link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN,
 	};
@@ -184,34 +202,36 @@ static void monitor(void *arg)
 	/* Control-queue ops on the application's thread use the device too. */
 	vpmd_ctrl_lock(ad);
 	if (ad->device_up) {
-		if (vhost_user_check_connection(ad->vu) != 0) {
-			VPMD_DRV_LOG(WARNING, ad->name, "vhost-user backend at %s went away: link down",
-				     ad->args.path);
+		bool carrier = ad->carrier;
+
+		if (ad->bus->check(dev, &carrier) != 0) {
+			VPMD_DRV_LOG(WARNING, ad->name, "%s device at %s went away: link down",
+				     ad->bus->name, ad->location);
 			vpmd_device_down(dev);
 			ad->device_up = false;
 			ad->reconnects++;
 			link = 0;
+		} else if (carrier != ad->carrier) {
+			ad->carrier = carrier;
+			VPMD_DRV_LOG(INFO, ad->name, "device reports link %s", carrier ? "up" : "down");
+			link = carrier;
 		}
-	} else {
-		vhost_user_set_connect_timeout(ad->vu, RECONNECT_WAIT_MS);
-		rc = vhost_user_connect(ad->vu);
+	} else if (ad->bus->reattach(dev) == 0) {
+		rc = vpmd_device_up(dev);
 		if (rc == 0) {
-			rc = vpmd_device_up(dev);
-			if (rc == 0) {
-				ad->device_up = true;
-				VPMD_DRV_LOG(INFO, ad->name, "vhost-user backend at %s is back: link up",
-					     ad->args.path);
-				link = 1;
-			} else {
-				/* Try again from scratch at the next tick. */
-				vhost_user_disconnect(ad->vu);
-			}
+			ad->device_up = true;
+			VPMD_DRV_LOG(INFO, ad->name, "%s device at %s is back: link up",
+				     ad->bus->name, ad->location);
+			link = 1;
+		} else if (ad->bus->detach != NULL) {
+			/* Try again from scratch at the next tick. */
+			ad->bus->detach(ad);
 		}
 	}
 	vpmd_ctrl_unlock(ad);
 	/* An LSC callback may call the ops: not under the lock. */
 	if (link >= 0)
-		link_set(dev, link == 1);
+		vpmd_link_report(dev);
 	if (rte_eal_alarm_set(MONITOR_PERIOD_US, monitor, dev) != 0)
 		VPMD_DRV_LOG(ERR, ad->name, "cannot re-arm the link monitor: no reconnect");
 }
@@ -231,5 +251,5 @@ void vpmd_link_report(struct rte_eth_dev *dev)
 {
 	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
 
-	link_set(dev, ad->started && ad->device_up);
+	link_set(dev, ad->started && ad->device_up && ad->carrier);
 }

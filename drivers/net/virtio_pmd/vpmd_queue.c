@@ -19,11 +19,22 @@
 #include "vpmd.h"
 #include "vpmd_logs.h"
 
-/* Ring size for @nb_desc: split rings need a power of two. */
+/*
+ * Ring size for @nb_desc: split rings need a power of two; a legacy PCI
+ * device has one size it cannot change (4.1.4.8), which every ring takes.
+ */
 static int ring_size(const struct vpmd_adapter *ad, uint16_t nb_desc, uint16_t *size)
 {
 	uint32_t n = nb_desc;
 
+	if (ad->pci != NULL && !ad->vdev.modern) {
+		if (nb_desc != ad->args.queue_size)
+			VPMD_DRV_LOG(INFO, ad->name,
+				     "nb_desc %u: a legacy device's rings have %u entries, taken",
+				     nb_desc, ad->args.queue_size);
+		*size = ad->args.queue_size;
+		return 0;
+	}
 	if (!ad->args.packed_vq)
 		n = rte_align32pow2(n);
 	if (n == 0 || n > ad->args.queue_size) {
@@ -43,12 +54,15 @@ static const struct rte_memzone *ring_reserve(const struct rte_eth_dev *dev, con
 	struct vq_config cfg = {
 		.layout = ad->args.packed_vq ? VQ_LAYOUT_PACKED : VQ_LAYOUT_SPLIT,
 		.size = size,
+		.used_align = vpmd_ring_used_align(ad),
 	};
 	char name[RTE_MEMZONE_NAMESIZE];
 
 	snprintf(name, sizeof(name), "vpmd%u_%s%u", dev->data->port_id, kind, queue_id);
-	return rte_memzone_reserve_aligned(name, vq_ring_mem_size(&cfg), (int)socket_id, 0,
-					   RTE_CACHE_LINE_SIZE);
+	/* A device doing DMA reads the ring by IOVA: one contiguous range. */
+	return rte_memzone_reserve_aligned(name, vq_ring_mem_size(&cfg), (int)socket_id,
+					   ad->bus->dev_addr_iova ? RTE_MEMZONE_IOVA_CONTIG : 0,
+					   vpmd_ring_align(ad));
 }
 
 int vpmd_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id, uint16_t nb_desc,
@@ -85,6 +99,7 @@ int vpmd_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id, uint16_t nb_
 		return -ENOMEM;
 	}
 	rxq->mp = mp;
+	rxq->dev_iova = ad->bus->dev_addr_iova;
 	rxq->running = &ad->running;
 	rxq->rx_filter = &ad->rx_filter;
 	rxq->port_id = dev->data->port_id;
@@ -118,6 +133,7 @@ int vpmd_tx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id, uint16_t nb_
 		return -ENOMEM;
 	}
 	txq->running = &ad->running;
+	txq->dev_iova = ad->bus->dev_addr_iova;
 	txq->port_id = dev->data->port_id;
 	txq->queue_id = queue_id;
 	txq->nb_desc = size;
@@ -193,6 +209,7 @@ static int vq_bring_up(struct vpmd_adapter *ad, struct virtqueue **vq,
 		.size = size,
 		.index = index,
 		.features = ad->vdev.negotiated,
+		.used_align = vpmd_ring_used_align(ad),
 		.notify = virtio_dev_notify,
 		.notify_ctx = &ad->vdev,
 	};
@@ -200,7 +217,7 @@ static int vq_bring_up(struct vpmd_adapter *ad, struct virtqueue **vq,
 
 	vq_destroy(*vq);
 	*vq = NULL;
-	rc = vq_create(&cfg, mz->addr, (uint64_t)(uintptr_t)mz->addr, vq);
+	rc = vq_create(&cfg, mz->addr, vpmd_mz_dev_addr(ad->bus->dev_addr_iova, mz, 0), vq);
 	if (rc < 0) {
 		VPMD_DRV_LOG(ERR, ad->name, "queue %u: %s", index, rte_strerror(-rc));
 		return rc;
@@ -257,7 +274,7 @@ void vpmd_queues_stop(struct rte_eth_dev *dev)
 		if (rxq == NULL || rxq->vq == NULL)
 			continue;
 		/* The device must be done with the ring before its buffers are freed. */
-		if (vhost_user_is_connected(ad->vu))
+		if (ad->bus->present(ad))
 			virtio_dev_teardown_queue(&ad->vdev, rxq->vq);
 		rxq_drain(rxq);
 	}
@@ -266,7 +283,7 @@ void vpmd_queues_stop(struct rte_eth_dev *dev)
 
 		if (txq == NULL || txq->vq == NULL)
 			continue;
-		if (vhost_user_is_connected(ad->vu))
+		if (ad->bus->present(ad))
 			virtio_dev_teardown_queue(&ad->vdev, txq->vq);
 		txq_drain(txq);
 	}

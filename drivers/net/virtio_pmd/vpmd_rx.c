@@ -39,7 +39,8 @@ int vpmd_rx_refill(struct vpmd_rxq *rxq)
 			struct rte_mbuf *m = mbufs[i];
 
 			/* Header in the headroom, then the whole data room. */
-			bufs[i].addr = (uint64_t)(uintptr_t)rx_hdr(m);
+			bufs[i].addr = vpmd_mbuf_dev_addr(rxq->dev_iova, m,
+							  RTE_PKTMBUF_HEADROOM - VPMD_HDR_SIZE);
 			bufs[i].len = (uint32_t)(m->buf_len - RTE_PKTMBUF_HEADROOM + VPMD_HDR_SIZE);
 			cookies[i] = m;
 		}

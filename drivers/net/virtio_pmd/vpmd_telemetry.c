@@ -227,6 +227,14 @@ static int reply(struct rte_tel_data *d, json_t *obj)
 	return rc;
 }
 
+/* How the port reaches its device: a vhost-user client or server, or PCI. */
+static const char *mode_of(const struct vpmd_adapter *ad)
+{
+	if (ad->pci != NULL)
+		return "pci";
+	return ad->args.server ? "server" : "client";
+}
+
 static json_t *port_summary(const struct reader *r)
 {
 	const struct vpmd_adapter *ad = r->ad;
@@ -238,8 +246,8 @@ static json_t *port_summary(const struct reader *r)
 			 "running", reader_rings(r),
 			 "link", link.link_status == RTE_ETH_LINK_UP ? "up" : "down",
 			 "layout", layout_of(ad),
-			 "mode", ad->args.server ? "server" : "client",
-			 "path", ad->args.path,
+			 "mode", mode_of(ad),
+			 "path", ad->location,
 			 "queues", r->dev->data->nb_rx_queues);
 }
 
@@ -293,9 +301,10 @@ static int cmd_status(const char *cmd, const char *params, struct rte_tel_data *
 		return -EINVAL;
 	ad = r.ad;
 	rte_ether_format_addr(mac, sizeof(mac), r.dev->data->mac_addrs);
-	obj = json_pack("{s:i, s:s, s:b, s:b, s:b, s:I, s:s, s:o, s:i, s:s, s:i, s:i, s:o, s:o}",
+	obj = json_pack("{s:i, s:s, s:s, s:b, s:b, s:b, s:I, s:s, s:o, s:i, s:s, s:i, s:i, s:o, s:o}",
 			"port", r.port,
 			"name", ad->name,
+			"location", ad->location,
 			"started", reader_queues(&r),
 			"device_up", __atomic_load_n(&ad->device_up, __ATOMIC_RELAXED),
 			"running", reader_rings(&r),

@@ -154,7 +154,7 @@ static inline bool tx_simple_run(struct vpmd_txq *txq, struct rte_mbuf **pkts, u
 			break;
 		hdr = rte_pktmbuf_mtod(m, char *) - VPMD_HDR_SIZE;
 		tx_hdr_clear(hdr);
-		bufs[n].addr = (uint64_t)(uintptr_t)hdr;
+		bufs[n].addr = vpmd_mbuf_dev_addr(txq->dev_iova, m, m->data_off - VPMD_HDR_SIZE);
 		bufs[n].len = (uint32_t)m->data_len + VPMD_HDR_SIZE;
 		/* One segment, direct, refcnt 1: raw back to its pool, if it is the queue's. */
 		if (unlikely(txq->raw_free_pool == NULL))
@@ -252,7 +252,8 @@ uint16_t vpmd_xmit_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 				memcpy(hdr, &vhdr, VPMD_HDR_SIZE);
 			else
 				tx_hdr_clear(hdr);
-			bufs[0].addr = (uint64_t)(uintptr_t)hdr;
+			bufs[0].addr = vpmd_mbuf_dev_addr(txq->dev_iova, m,
+							  m->data_off - VPMD_HDR_SIZE);
 			bufs[0].len = (uint32_t)m->data_len + VPMD_HDR_SIZE;
 			nsegs = 1;
 			seg = m->next;
@@ -264,7 +265,7 @@ uint16_t vpmd_xmit_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			seg = h;
 		}
 		for (; seg != NULL; seg = seg->next) {
-			bufs[nsegs].addr = rte_pktmbuf_mtod(seg, uint64_t);
+			bufs[nsegs].addr = vpmd_mbuf_dev_addr(txq->dev_iova, seg, seg->data_off);
 			bufs[nsegs].len = seg->data_len;
 			nsegs++;
 		}
