@@ -13,6 +13,7 @@
 
 #include <vpmd/vhost_user.h>
 #include <vpmd/virtio_dev.h>
+#include <vpmd/virtio_net_rss.h>
 #include <vpmd/virtqueue.h>
 
 #include "vpmd_bus.h"
@@ -23,6 +24,8 @@
 #define VPMD_TXQ_INDEX(q) ((uint16_t)(2 * (q) + 1))
 
 #define VPMD_HDR_SIZE ((uint16_t)sizeof(struct virtio_net_hdr))
+/* The header with HASH_REPORT negotiated: the hash follows (rxq/txq->hdr_size). */
+#define VPMD_HDR_HASH_SIZE ((uint16_t)sizeof(struct virtio_net_hdr_hash))
 /* Segments one tx chain may take: a packet of more goes out as an error. */
 #define VPMD_TX_MAX_SEGS 64
 #define VPMD_RX_REFILL_BATCH 64
@@ -101,6 +104,8 @@ struct vpmd_rxq {
 	uint16_t queue_id;
 	uint16_t nb_desc;
 	bool dev_iova;        /* descriptors carry IOVAs: vpmd_mbuf_dev_addr() */
+	bool hash_report;     /* HASH_REPORT: the header carries the RSS hash */
+	uint16_t hdr_size;    /* VPMD_HDR_SIZE, or VPMD_HDR_HASH_SIZE with hash_report */
 	bool mrg_rxbuf;
 	bool hdr_offload;     /* GUEST_CSUM: the device may send checksum and GSO fields */
 	bool lro;             /* GUEST_TSO4/6 asked: coalesced packets are expected */
@@ -121,6 +126,7 @@ struct vpmd_txq {
 	uint16_t nb_desc;
 	uint16_t free_thresh; /* reclaim completions when fewer descriptors are free */
 	bool dev_iova;        /* descriptors carry IOVAs: vpmd_mbuf_dev_addr() */
+	uint16_t hdr_size;    /* VPMD_HDR_SIZE, or VPMD_HDR_HASH_SIZE with HASH_REPORT */
 	bool hdr_offload;     /* CSUM: checksum and TSO requests go in the header */
 	/* Pool of the packets a completion may put back raw; see vpmd_tx.c. */
 	struct rte_mempool *raw_free_pool;
@@ -173,6 +179,11 @@ struct vpmd_adapter {
 	bool link_full_duplex;
 	struct vpmd_ctrl *ctrl; /* the control queue (vpmd_ctrl.c) */
 	uint16_t ctrl_queue_size; /* legacy PCI: the size the device gives the control queue */
+	/* RSS (vpmd_rss.c): what the device can do (zeroes: none), and what was asked. */
+	struct virtio_net_rss_limits rss_limits;
+	bool rss_on;      /* configured with an RSS mq_mode on a device that has RSS */
+	uint64_t rss_hf;
+	struct virtio_net_rss rss;
 	struct vpmd_rx_filter *rx_filter; /* NULL: no filtering (vpmd_ctrl.c) */
 	/* Telemetry readers inside the adapter; see vpmd_telemetry.c. */
 	uint32_t readers;
@@ -223,6 +234,12 @@ void vpmd_ctrl_fini(struct rte_eth_dev *dev);
 int vpmd_ctrl_start(struct rte_eth_dev *dev);
 void vpmd_ctrl_stop(struct rte_eth_dev *dev);
 int vpmd_ctrl_replay(struct rte_eth_dev *dev);
+/* One command: sent now if the device is up with a control queue, else 0 (replayed later). */
+int vpmd_ctrl_send(struct rte_eth_dev *dev, const char *what, uint8_t cls, uint8_t cmd,
+		   const void *data, uint32_t len);
+/* The same with the control lock held and the device up (replay). */
+int vpmd_ctrl_send_locked(struct vpmd_adapter *ad, const char *what, uint8_t cls, uint8_t cmd,
+			  const void *data, uint32_t len);
 void vpmd_ctrl_lock(struct vpmd_adapter *ad);
 void vpmd_ctrl_unlock(struct vpmd_adapter *ad);
 uint64_t vpmd_ctrl_rx_offload_capa(const struct rte_eth_dev *dev);
@@ -242,6 +259,18 @@ int vpmd_set_mc_addr_list(struct rte_eth_dev *dev, struct rte_ether_addr *mc_add
 			  uint32_t nb_mc_addr);
 int vpmd_vlan_filter_set(struct rte_eth_dev *dev, uint16_t vlan_id, int on);
 int vpmd_vlan_offload_set(struct rte_eth_dev *dev, int mask);
+
+/* vpmd_rss.c */
+int vpmd_rss_configure(struct rte_eth_dev *dev);
+int vpmd_rss_replay_locked(struct rte_eth_dev *dev);
+void vpmd_rss_infos(const struct rte_eth_dev *dev, struct rte_eth_dev_info *info);
+uint64_t vpmd_rss_features(const struct rte_eth_dev *dev);
+int vpmd_rss_hash_update(struct rte_eth_dev *dev, struct rte_eth_rss_conf *conf);
+int vpmd_rss_hash_conf_get(struct rte_eth_dev *dev, struct rte_eth_rss_conf *conf);
+int vpmd_reta_update(struct rte_eth_dev *dev, struct rte_eth_rss_reta_entry64 *reta_conf,
+		     uint16_t reta_size);
+int vpmd_reta_query(struct rte_eth_dev *dev, struct rte_eth_rss_reta_entry64 *reta_conf,
+		    uint16_t reta_size);
 
 /* vpmd_mem.c */
 int vpmd_mem_regions_set(struct vpmd_adapter *ad);

@@ -291,7 +291,7 @@ static void log_state(const struct vpmd_adapter *ad)
 }
 
 /* One command, lock held. */
-static int send_locked(struct vpmd_adapter *ad, const char *what, uint8_t cls, uint8_t cmd,
+int vpmd_ctrl_send_locked(struct vpmd_adapter *ad, const char *what, uint8_t cls, uint8_t cmd,
 		       const void *data, uint32_t len)
 {
 	int rc;
@@ -324,7 +324,7 @@ static bool ctrl_has(const struct vpmd_adapter *ad, unsigned int bit)
  * Send if the device is up with its control queue; otherwise record
  * nothing here: ethdev keeps the state and the next bring-up replays it.
  */
-static int op_send(struct rte_eth_dev *dev, const char *what, uint8_t cls, uint8_t cmd,
+int vpmd_ctrl_send(struct rte_eth_dev *dev, const char *what, uint8_t cls, uint8_t cmd,
 		   const void *data, uint32_t len)
 {
 	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
@@ -332,7 +332,7 @@ static int op_send(struct rte_eth_dev *dev, const char *what, uint8_t cls, uint8
 
 	vpmd_ctrl_lock(ad);
 	if (ad->device_up && ad->ctrl->cmds != NULL) {
-		rc = send_locked(ad, what, cls, cmd, data, len);
+		rc = vpmd_ctrl_send_locked(ad, what, cls, cmd, data, len);
 		filter_update(dev);
 	}
 	vpmd_ctrl_unlock(ad);
@@ -341,7 +341,7 @@ static int op_send(struct rte_eth_dev *dev, const char *what, uint8_t cls, uint8
 
 static int rx_mode(struct rte_eth_dev *dev, const char *what, uint8_t cmd, uint8_t on)
 {
-	return op_send(dev, what, VIRTIO_NET_CTRL_RX, cmd, &on, sizeof(on));
+	return vpmd_ctrl_send(dev, what, VIRTIO_NET_CTRL_RX, cmd, &on, sizeof(on));
 }
 
 int vpmd_promiscuous_enable(struct rte_eth_dev *dev)
@@ -377,7 +377,7 @@ int vpmd_mac_addr_set(struct rte_eth_dev *dev, struct rte_ether_addr *addr)
 {
 	if (!ctrl_has(vpmd_adapter_of(dev), VIRTIO_NET_F_CTRL_MAC_ADDR))
 		return -ENOTSUP;
-	return op_send(dev, "MAC address", VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET,
+	return vpmd_ctrl_send(dev, "MAC address", VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET,
 		       addr->addr_bytes, RTE_ETHER_ADDR_LEN);
 }
 
@@ -389,7 +389,7 @@ int vpmd_vlan_filter_set(struct rte_eth_dev *dev, uint16_t vlan_id, int on)
 		return -ENOTSUP;
 	if (vlan_id > VIRTIO_NET_VLAN_ID_MAX)
 		return -EINVAL;
-	return op_send(dev, on ? "VLAN add" : "VLAN del", VIRTIO_NET_CTRL_VLAN,
+	return vpmd_ctrl_send(dev, on ? "VLAN add" : "VLAN del", VIRTIO_NET_CTRL_VLAN,
 		       on ? VIRTIO_NET_CTRL_VLAN_ADD : VIRTIO_NET_CTRL_VLAN_DEL, &le, sizeof(le));
 }
 
@@ -423,8 +423,8 @@ static int send_mac_table_locked(struct rte_eth_dev *dev, uint32_t skip,
 	off += sizeof(le);
 	memcpy(data + off, c->mc, c->mc_count * RTE_ETHER_ADDR_LEN);
 	off += c->mc_count * RTE_ETHER_ADDR_LEN;
-	return send_locked(ad, "MAC table", VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET, data,
-			   (uint32_t)off);
+	return vpmd_ctrl_send_locked(ad, "MAC table", VIRTIO_NET_CTRL_MAC,
+				     VIRTIO_NET_CTRL_MAC_TABLE_SET, data, (uint32_t)off);
 }
 
 /* A MAC table change: sent now if the device is up, else at the next bring-up. */
@@ -512,8 +512,8 @@ static int replay_vlans(struct rte_eth_dev *dev)
 		if (!((conf->ids[vid / 64] >> (vid % 64)) & 1))
 			continue;
 		le = rte_cpu_to_le_16((uint16_t)vid);
-		rc = send_locked(ad, "VLAN add", VIRTIO_NET_CTRL_VLAN, VIRTIO_NET_CTRL_VLAN_ADD, &le,
-				 sizeof(le));
+		rc = vpmd_ctrl_send_locked(ad, "VLAN add", VIRTIO_NET_CTRL_VLAN,
+					   VIRTIO_NET_CTRL_VLAN_ADD, &le, sizeof(le));
 		if (rc < 0)
 			return rc;
 	}
@@ -564,22 +564,28 @@ int vpmd_ctrl_replay(struct rte_eth_dev *dev)
 	/* 5.1.6.5.5: with MQ the device uses one pair until told more. */
 	if (virtio_dev_has_feature(vdev, VIRTIO_NET_F_MQ)) {
 		le = rte_cpu_to_le_16(pairs);
-		rc = send_locked(ad, "queue pairs", VIRTIO_NET_CTRL_MQ,
+		rc = vpmd_ctrl_send_locked(ad, "queue pairs", VIRTIO_NET_CTRL_MQ,
 				 VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &le, sizeof(le));
 		if (rc < 0)
 			return rc; /* queues beyond the first would stay silent */
 	}
+	/* After VQ_PAIRS_SET, which turns a device's RSS off (QEMU does). */
+	rc = vpmd_rss_replay_locked(dev);
+	if (rc < 0)
+		return rc;
 	/* The rest is best effort: the link still comes up, the log says what failed. */
 	if (virtio_dev_has_feature(vdev, VIRTIO_NET_F_CTRL_RX)) {
 		on = dev->data->promiscuous ? 1 : 0;
-		send_locked(ad, "promiscuous", VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, &on, 1);
+		vpmd_ctrl_send_locked(ad, "promiscuous", VIRTIO_NET_CTRL_RX,
+				      VIRTIO_NET_CTRL_RX_PROMISC, &on, 1);
 		on = dev->data->all_multicast ? 1 : 0;
-		send_locked(ad, "allmulticast", VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_ALLMULTI, &on,
-			    1);
+		vpmd_ctrl_send_locked(ad, "allmulticast", VIRTIO_NET_CTRL_RX,
+				      VIRTIO_NET_CTRL_RX_ALLMULTI, &on, 1);
 	}
 	if (virtio_dev_has_feature(vdev, VIRTIO_NET_F_CTRL_MAC_ADDR))
-		send_locked(ad, "MAC address", VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET,
-			    dev->data->mac_addrs[0].addr_bytes, RTE_ETHER_ADDR_LEN);
+		vpmd_ctrl_send_locked(ad, "MAC address", VIRTIO_NET_CTRL_MAC,
+				      VIRTIO_NET_CTRL_MAC_ADDR_SET,
+				      dev->data->mac_addrs[0].addr_bytes, RTE_ETHER_ADDR_LEN);
 	if (virtio_dev_has_feature(vdev, VIRTIO_NET_F_CTRL_RX))
 		send_mac_table_locked(dev, UINT32_MAX, NULL, UINT32_MAX);
 	if (virtio_dev_has_feature(vdev, VIRTIO_NET_F_CTRL_VLAN) &&

@@ -62,23 +62,28 @@ static int vpmd_dev_configure(struct rte_eth_dev *dev)
 {
 	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
 	const struct rte_eth_conf *conf = &dev->data->dev_conf;
+	int rc;
 
 	if (dev->data->nb_rx_queues != dev->data->nb_tx_queues) {
 		VPMD_DRV_LOG(ERR, ad->name, "%u rx and %u tx queues: virtio-net queues go in pairs",
 			     dev->data->nb_rx_queues, dev->data->nb_tx_queues);
 		return -EINVAL;
 	}
-	if (conf->rxmode.mq_mode != RTE_ETH_MQ_RX_NONE && dev->data->nb_rx_queues > 1) {
+	if (conf->rxmode.mq_mode & ~RTE_ETH_MQ_RX_RSS_FLAG) {
 		VPMD_DRV_LOG(ERR, ad->name, "rx multi-queue mode %d is not supported",
 			     conf->rxmode.mq_mode);
 		return -ENOTSUP;
 	}
+	rc = vpmd_rss_configure(dev);
+	if (rc < 0)
+		return rc;
 	/* A coalesced packet needs many buffers: only mergeable ones can hold it. */
 	if ((conf->rxmode.offloads & RTE_ETH_RX_OFFLOAD_TCP_LRO) && !ad->args.mrg_rxbuf) {
 		VPMD_DRV_LOG(ERR, ad->name, "LRO needs mergeable rx buffers (mrg_rxbuf=1)");
 		return -EINVAL;
 	}
-	ad->features_offload = vpmd_offload_features(conf->rxmode.offloads, conf->txmode.offloads);
+	ad->features_offload = vpmd_offload_features(conf->rxmode.offloads, conf->txmode.offloads) |
+			       vpmd_rss_features(dev);
 	ad->features_supported = supported_features(&ad->args) | ad->features_offload;
 	return 0;
 }
@@ -247,6 +252,7 @@ static int vpmd_dev_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *
 	info->rx_offload_capa = VPMD_RX_OFFLOAD_CAPA | vpmd_ctrl_rx_offload_capa(dev);
 	info->max_lro_pkt_size = VPMD_MAX_LRO_PKTLEN;
 	info->speed_capa = RTE_ETH_LINK_SPEED_FIXED;
+	vpmd_rss_infos(dev, info);
 	return 0;
 }
 
@@ -300,6 +306,10 @@ static const struct eth_dev_ops vpmd_ops = {
 	.vlan_filter_set = vpmd_vlan_filter_set,
 	.vlan_offload_set = vpmd_vlan_offload_set,
 	.mtu_set = vpmd_mtu_set,
+	.rss_hash_update = vpmd_rss_hash_update,
+	.rss_hash_conf_get = vpmd_rss_hash_conf_get,
+	.reta_update = vpmd_reta_update,
+	.reta_query = vpmd_reta_query,
 	.rx_burst_mode_get = vpmd_burst_mode_get,
 	.tx_burst_mode_get = vpmd_burst_mode_get,
 };

@@ -250,6 +250,13 @@ static int device_learn(struct vpmd_adapter *ad)
 		rte_eth_random_addr(a->mac.addr_bytes);
 	if (cfg.mtu != 0 && a->mtu == 0)
 		a->mtu = cfg.mtu;
+	if (offered & VIRTIO_BIT(VIRTIO_NET_F_RSS))
+		ad->rss_limits = (struct virtio_net_rss_limits){
+			.max_key_len = cfg.rss_max_key_size,
+			.max_reta_len = cfg.rss_max_reta_len,
+			.hash_types = cfg.supported_hash_types,
+			.max_queue_pairs = ad->pci->max_pairs,
+		};
 	return 0;
 }
 
@@ -395,7 +402,8 @@ static int eth_vpmd_pci_init(struct rte_eth_dev *dev)
 		vpmd_ethdev_uninit(dev);
 		return rc;
 	}
-	VPMD_INIT_LOG(INFO, "%s: virtio-net PCI %04x:%04x, %s interface, %u queue pairs of %u, %s rings",
+	VPMD_INIT_LOG(INFO,
+		      "%s: virtio-net PCI %04x:%04x, %s interface, %u queue pairs of %u, %s rings",
 		      pci_dev->name, pci_dev->id.vendor_id, pci_dev->id.device_id,
 		      vpmd_adapter_of(dev)->vdev.modern ? "modern" : "legacy",
 		      vpmd_adapter_of(dev)->args.queues, vpmd_adapter_of(dev)->args.queue_size,

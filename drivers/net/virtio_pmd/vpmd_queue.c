@@ -84,7 +84,7 @@ int vpmd_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id, uint16_t nb_
 		return -EINVAL;
 	}
 	/* The vnet header goes in the headroom, in front of the packet. */
-	if (RTE_PKTMBUF_HEADROOM < VPMD_HDR_SIZE)
+	if (RTE_PKTMBUF_HEADROOM < VPMD_HDR_HASH_SIZE)
 		return -EINVAL;
 
 	vpmd_rx_queue_release(dev, queue_id);
@@ -239,6 +239,8 @@ int vpmd_queues_start(struct rte_eth_dev *dev)
 		struct vpmd_rxq *rxq = dev->data->rx_queues[q];
 
 		rxq->mrg_rxbuf = virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_MRG_RXBUF);
+		rxq->hash_report = virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_HASH_REPORT);
+		rxq->hdr_size = rxq->hash_report ? VPMD_HDR_HASH_SIZE : VPMD_HDR_SIZE;
 		rxq->hdr_offload = virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_GUEST_CSUM);
 		rxq->lro = virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_GUEST_TSO4) ||
 			   virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_GUEST_TSO6);
@@ -256,6 +258,9 @@ int vpmd_queues_start(struct rte_eth_dev *dev)
 		struct vpmd_txq *txq = dev->data->tx_queues[q];
 
 		txq->hdr_offload = virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_CSUM);
+		txq->hdr_size = virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_HASH_REPORT)
+					? VPMD_HDR_HASH_SIZE
+					: VPMD_HDR_SIZE;
 		rc = vq_bring_up(ad, &txq->vq, txq->mz, txq->nb_desc, VPMD_TXQ_INDEX(q));
 		if (rc < 0)
 			return rc;

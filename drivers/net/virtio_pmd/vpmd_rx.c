@@ -16,10 +16,10 @@
 #include "vpmd_offload.h"
 #include "vpmd_trace.h"
 
-static inline struct virtio_net_hdr *rx_hdr(struct rte_mbuf *m)
+/* The device's header ends where the packet starts: @hdr_size bytes into the headroom. */
+static inline struct virtio_net_hdr *rx_hdr(struct rte_mbuf *m, uint16_t hdr_size)
 {
-	return (struct virtio_net_hdr *)((char *)m->buf_addr + RTE_PKTMBUF_HEADROOM -
-					 VPMD_HDR_SIZE);
+	return (struct virtio_net_hdr *)((char *)m->buf_addr + RTE_PKTMBUF_HEADROOM - hdr_size);
 }
 
 int vpmd_rx_refill(struct vpmd_rxq *rxq)
@@ -40,8 +40,8 @@ int vpmd_rx_refill(struct vpmd_rxq *rxq)
 
 			/* Header in the headroom, then the whole data room. */
 			bufs[i].addr = vpmd_mbuf_dev_addr(rxq->dev_iova, m,
-							  RTE_PKTMBUF_HEADROOM - VPMD_HDR_SIZE);
-			bufs[i].len = (uint32_t)(m->buf_len - RTE_PKTMBUF_HEADROOM + VPMD_HDR_SIZE);
+							  RTE_PKTMBUF_HEADROOM - rxq->hdr_size);
+			bufs[i].len = (uint32_t)(m->buf_len - RTE_PKTMBUF_HEADROOM + rxq->hdr_size);
 			cookies[i] = m;
 		}
 		n = vq_add_bulk(rxq->vq, bufs, cookies, want, true);
@@ -65,6 +65,22 @@ static inline void rx_seg_init(struct rte_mbuf *m, uint16_t data_off, uint32_t l
 	m->pkt_len = len;
 	m->nb_segs = 1;
 	m->next = NULL;
+}
+
+/*
+ * The RSS hash the device reported (HASH_REPORT, 5.1.6.4.3.4), into the
+ * mbuf as ethdev defines it; none when it computed none.
+ */
+static inline void rx_hash(struct rte_mbuf *m)
+{
+	const struct virtio_net_hdr_hash *h =
+		(const void *)((char *)m->buf_addr + RTE_PKTMBUF_HEADROOM - VPMD_HDR_HASH_SIZE);
+	uint16_t report = rte_le_to_cpu_16(h->hash_report);
+
+	if (report != VIRTIO_NET_HASH_REPORT_NONE && report <= VIRTIO_NET_HASH_REPORT_UDPV6_EX) {
+		m->hash.rss = rte_le_to_cpu_32(h->hash_value);
+		m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
+	}
 }
 
 /* Drop the mergeable packet in progress. */
@@ -92,11 +108,14 @@ static inline bool rx_finish(struct vpmd_rxq *rxq, struct rte_mbuf *m,
 		rte_pktmbuf_free(m);
 		return false;
 	}
-	if (rxq->hdr_offload && unlikely(vpmd_rx_offload(m, rx_hdr(m), rxq->lro) < 0)) {
+	if (rxq->hdr_offload &&
+	    unlikely(vpmd_rx_offload(m, rx_hdr(m, rxq->hdr_size), rxq->lro) < 0)) {
 		rxq->stats.errors++;
 		rte_pktmbuf_free(m);
 		return false;
 	}
+	if (rxq->hash_report)
+		rx_hash(m);
 	rxq->stats.size_bins[vpmd_size_bin(m->pkt_len)]++;
 	return true;
 }
@@ -130,7 +149,7 @@ uint16_t vpmd_recv_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 				rx_merge_abort(rxq);
 				continue;
 			}
-			rx_seg_init(m, RTE_PKTMBUF_HEADROOM - VPMD_HDR_SIZE, len);
+			rx_seg_init(m, RTE_PKTMBUF_HEADROOM - rxq->hdr_size, len);
 			rxq->partial_tail->next = m;
 			rxq->partial_tail = m;
 			rxq->partial_head->nb_segs++;
@@ -140,19 +159,20 @@ uint16_t vpmd_recv_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			m = rxq->partial_head;
 			rxq->partial_head = NULL;
 		} else {
-			if (len == VQ_LEN_REFUSED || len <= VPMD_HDR_SIZE) {
+			if (len == VQ_LEN_REFUSED || len <= rxq->hdr_size) {
 				/* Refused by the ring, or too short to hold a frame: drop it. */
 				rxq->stats.errors++;
 				rte_pktmbuf_free(m);
 				continue;
 			}
-			rx_seg_init(m, RTE_PKTMBUF_HEADROOM, len - VPMD_HDR_SIZE);
+			rx_seg_init(m, RTE_PKTMBUF_HEADROOM, len - rxq->hdr_size);
 			m->port = rxq->port_id;
 			m->ol_flags = 0;
 			m->packet_type = 0;
 			m->vlan_tci = 0;
 			if (rxq->mrg_rxbuf)
-				num_buffers = rte_le_to_cpu_16(rx_hdr(m)->num_buffers);
+				num_buffers =
+				    rte_le_to_cpu_16(rx_hdr(m, rxq->hdr_size)->num_buffers);
 			if (num_buffers > 1) {
 				if (num_buffers > vq_size(rxq->vq)) {
 					rxq->stats.errors++;

@@ -59,9 +59,9 @@ void vpmd_tx_reclaim(struct vpmd_txq *txq)
 }
 
 /* The header can go in @m's own headroom: it is ours alone to write. */
-static inline bool tx_can_prepend(const struct rte_mbuf *m)
+static inline bool tx_can_prepend(const struct vpmd_txq *txq, const struct rte_mbuf *m)
 {
-	return rte_pktmbuf_headroom(m) >= VPMD_HDR_SIZE && RTE_MBUF_DIRECT(m) &&
+	return rte_pktmbuf_headroom(m) >= txq->hdr_size && RTE_MBUF_DIRECT(m) &&
 	       rte_mbuf_refcnt_read(m) == 1;
 }
 
@@ -75,9 +75,9 @@ static inline bool tx_can_prepend(const struct rte_mbuf *m)
  * transmit: that store costs a cache line per forwarded packet (see
  * doc/bench.md, split-64-io), and a device that checks may drop the packet.
  */
-static inline void tx_hdr_clear(void *p)
+static inline void tx_hdr_clear(void *p, uint16_t hdr_size)
 {
-	uint64_t head;
+	uint64_t head, hash;
 	uint32_t tail;
 
 	memcpy(&head, p, sizeof(head));
@@ -86,6 +86,12 @@ static inline void tx_hdr_clear(void *p)
 		memset(p, 0, sizeof(head));
 	if (tail != 0)
 		memset((char *)p + sizeof(head), 0, sizeof(tail));
+	/* With HASH_REPORT the hash fields follow: the device ignores them on transmit. */
+	if (unlikely(hdr_size > VPMD_HDR_SIZE)) {
+		memcpy(&hash, (char *)p + VPMD_HDR_SIZE, sizeof(hash));
+		if (hash != 0)
+			memset((char *)p + VPMD_HDR_SIZE, 0, sizeof(hash));
+	}
 }
 
 /*
@@ -97,18 +103,19 @@ static struct rte_mbuf *tx_header_mbuf(struct vpmd_txq *txq, struct rte_mbuf *m,
 				       const struct virtio_net_hdr *hdr)
 {
 	struct rte_mbuf *h = rte_pktmbuf_alloc(m->pool);
+	char *p;
 
 	if (h == NULL) {
 		txq->stats.mbuf_alloc_failed++;
 		return NULL;
 	}
+	p = rte_pktmbuf_append(h, txq->hdr_size);
+	memset(p, 0, txq->hdr_size);
 	if (hdr != NULL)
-		memcpy(rte_pktmbuf_append(h, VPMD_HDR_SIZE), hdr, VPMD_HDR_SIZE);
-	else
-		memset(rte_pktmbuf_append(h, VPMD_HDR_SIZE), 0, VPMD_HDR_SIZE);
+		memcpy(p, hdr, VPMD_HDR_SIZE);
 	h->next = m;
 	h->nb_segs = (uint16_t)(m->nb_segs + 1);
-	h->pkt_len = m->pkt_len + VPMD_HDR_SIZE;
+	h->pkt_len = m->pkt_len + txq->hdr_size;
 	return h;
 }
 
@@ -123,7 +130,7 @@ static void tx_header_mbuf_free(struct rte_mbuf *h)
 /* One buffer: the packet behind its header, in its own headroom. */
 static inline bool tx_is_simple(const struct vpmd_txq *txq, const struct rte_mbuf *m)
 {
-	return m->nb_segs == 1 && tx_can_prepend(m) &&
+	return m->nb_segs == 1 && tx_can_prepend(txq, m) &&
 	       !(txq->hdr_offload && (m->ol_flags & VPMD_TX_OFFLOAD_MBUF_FLAGS));
 }
 
@@ -152,10 +159,10 @@ static inline bool tx_simple_run(struct vpmd_txq *txq, struct rte_mbuf **pkts, u
 
 		if (!tx_is_simple(txq, m))
 			break;
-		hdr = rte_pktmbuf_mtod(m, char *) - VPMD_HDR_SIZE;
-		tx_hdr_clear(hdr);
-		bufs[n].addr = vpmd_mbuf_dev_addr(txq->dev_iova, m, m->data_off - VPMD_HDR_SIZE);
-		bufs[n].len = (uint32_t)m->data_len + VPMD_HDR_SIZE;
+		hdr = rte_pktmbuf_mtod(m, char *) - txq->hdr_size;
+		tx_hdr_clear(hdr, txq->hdr_size);
+		bufs[n].addr = vpmd_mbuf_dev_addr(txq->dev_iova, m, m->data_off - txq->hdr_size);
+		bufs[n].len = (uint32_t)m->data_len + txq->hdr_size;
 		/* One segment, direct, refcnt 1: raw back to its pool, if it is the queue's. */
 		if (unlikely(txq->raw_free_pool == NULL))
 			txq->raw_free_pool = m->pool;
@@ -212,7 +219,7 @@ uint16_t vpmd_xmit_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		/* Not one buffer, or no headroom to use, or an offload header: one by one. */
 		m = pkts[nb_tx];
 		pkt_len = m->pkt_len;
-		prepend = tx_can_prepend(m);
+		prepend = tx_can_prepend(txq, m);
 		need = (uint16_t)(m->nb_segs + !prepend);
 
 		if (txq->hdr_offload && (m->ol_flags & VPMD_TX_OFFLOAD_MBUF_FLAGS)) {
@@ -246,15 +253,14 @@ uint16_t vpmd_xmit_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		}
 		if (prepend) {
 			/* The first buffer starts at the header, in the headroom; the mbuf is left as is. */
-			char *hdr = rte_pktmbuf_mtod(m, char *) - VPMD_HDR_SIZE;
+			char *hdr = rte_pktmbuf_mtod(m, char *) - txq->hdr_size;
 
+			tx_hdr_clear(hdr, txq->hdr_size);
 			if (offload)
 				memcpy(hdr, &vhdr, VPMD_HDR_SIZE);
-			else
-				tx_hdr_clear(hdr);
 			bufs[0].addr = vpmd_mbuf_dev_addr(txq->dev_iova, m,
-							  m->data_off - VPMD_HDR_SIZE);
-			bufs[0].len = (uint32_t)m->data_len + VPMD_HDR_SIZE;
+							  m->data_off - txq->hdr_size);
+			bufs[0].len = (uint32_t)m->data_len + txq->hdr_size;
 			nsegs = 1;
 			seg = m->next;
 			h = m;

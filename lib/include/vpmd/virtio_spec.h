@@ -202,9 +202,41 @@ struct virtio_net_config {
 #define VIRTIO_NET_CTRL_ANNOUNCE_ACK 0u
 #define VIRTIO_NET_CTRL_MQ 4u
 #define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0u /* data: le16 pairs (MQ) */
+#define VIRTIO_NET_CTRL_MQ_RSS_CONFIG 1u   /* data: struct virtio_net_rss_config (RSS) */
+#define VIRTIO_NET_CTRL_MQ_HASH_CONFIG 2u  /* the same, hash report only (HASH_REPORT) */
 #define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN 1u
 #define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX 0x8000u
 #define VIRTIO_NET_CTRL_GUEST_OFFLOADS 5u
+
+/*
+ * RSS (5.1.6.5.7): the hash types a device supports (config
+ * supported_hash_types) and the driver asks for (rss_config.hash_types).
+ */
+#define VIRTIO_NET_RSS_HASH_TYPE_IPV4 (1u << 0)
+#define VIRTIO_NET_RSS_HASH_TYPE_TCPV4 (1u << 1)
+#define VIRTIO_NET_RSS_HASH_TYPE_UDPV4 (1u << 2)
+#define VIRTIO_NET_RSS_HASH_TYPE_IPV6 (1u << 3)
+#define VIRTIO_NET_RSS_HASH_TYPE_TCPV6 (1u << 4)
+#define VIRTIO_NET_RSS_HASH_TYPE_UDPV6 (1u << 5)
+#define VIRTIO_NET_RSS_HASH_TYPE_IP_EX (1u << 6)
+#define VIRTIO_NET_RSS_HASH_TYPE_TCP_EX (1u << 7)
+#define VIRTIO_NET_RSS_HASH_TYPE_UDP_EX (1u << 8)
+#define VIRTIO_NET_RSS_HASH_TYPES_ALL 0x1ffu
+
+/* hash_report of a received packet (5.1.6.4.3.4): which hash hash_value is. */
+#define VIRTIO_NET_HASH_REPORT_NONE 0u
+#define VIRTIO_NET_HASH_REPORT_UDPV6_EX 9u
+
+/*
+ * With HASH_REPORT the header grows by the hash (5.1.6): both ways, the
+ * device only fills it on receive.
+ */
+struct virtio_net_hdr_hash {
+	struct virtio_net_hdr hdr;
+	uint32_t hash_value;  /* le32 */
+	uint16_t hash_report; /* le16: VIRTIO_NET_HASH_REPORT_* */
+	uint16_t padding;
+};
 
 /* VLAN ids the VLAN class accepts (12 bits). */
 #define VIRTIO_NET_VLAN_ID_MAX 4095u
@@ -214,5 +246,6 @@ _Static_assert(sizeof(struct vring_used_elem) == 8, "used element is 8 bytes");
 _Static_assert(sizeof(struct vring_packed_desc) == 16, "packed descriptor is 16 bytes");
 _Static_assert(sizeof(struct vring_packed_desc_event) == 4, "event suppression is 4 bytes");
 _Static_assert(sizeof(struct virtio_net_hdr) == 12, "modern net header is 12 bytes");
+_Static_assert(sizeof(struct virtio_net_hdr_hash) == 20, "hash report header is 20 bytes");
 
 #endif /* VPMD_VIRTIO_SPEC_H */
