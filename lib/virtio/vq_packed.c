@@ -410,10 +410,17 @@ static inline int packed_next_used(struct virtqueue *vq, uint16_t *id_out, uint3
 	*id_out = id;
 	/*
 	 * 2.8.4: "Element Length is reserved for used descriptors without the
-	 * VIRTQ_DESC_F_WRITE flag, and is ignored by drivers." DPDK's vhost
-	 * leaves the driver's length there on tx: it means nothing written.
+	 * VIRTQ_DESC_F_WRITE flag, and is ignored by drivers." Which chains had
+	 * device-writable buffers is the driver's own knowledge, not the
+	 * device's flag: QEMU writes used descriptors with no WRITE flag and
+	 * the length in them (as Linux and DPDK read it), while DPDK's vhost
+	 * leaves the driver's length there on tx, meaning nothing written. A
+	 * length the device flags as written is read whatever the chain, so
+	 * that one claimed for a read-only chain is refused.
 	 */
-	*len_out = (flags & VRING_DESC_F_WRITE) ? le32toh(VQ_READ_ONCE(desc->len)) : 0;
+	*len_out = (vq->chains[id].writable_len != 0 || (flags & VRING_DESC_F_WRITE))
+			   ? le32toh(VQ_READ_ONCE(desc->len))
+			   : 0;
 	return 1;
 }
 
