@@ -21,6 +21,7 @@ packages=(
 	dpdk dpdk-dev libdpdk-dev dpkg-dev
 	libjansson-dev libcmocka-dev python3-jsonschema
 	libbpf-dev clang llvm bpftool systemtap-sdt-dev
+	qemu-system-x86 debootstrap cpio
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }

@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# shellcheck shell=bash disable=SC2034,SC2054 # WANT_* are read by lib/guest.sh; QEMU args have commas
+#
+# transitional: the default transitional device: the driver picks the modern interface of a device that offers both
+# Two virtio-net-pci NICs (QEMU defaults: legacy and modern interfaces both) on one QEMU hub,
+# uio_pci_generic and 256 x 2 MB hugepages in the guest; dpdk-testpmd io
+# forwarding seeded with tx_first. Passes when every port is driven by the
+# driver under test and each port received and sent > MIN_PKTS frames.
+#
+# Host side (guest_run.sh): case_qemu_args. Guest side (/case/run.sh): case_guest.
+
+case_qemu_args() {
+	CASE_QEMU+=(-M pc)
+	hub_nics 2 ""
+}
+
+# VIRTIO_F_VERSION_1 (32) negotiated: the modern interface; split rings.
+WANT_FEATURES="+32 -34"
+WANT_LAYOUT="split"
+
+case_guest() {
+	fwd_case_uio
+}
