@@ -17,7 +17,7 @@
 # QEMU, must exec its program; its status joins the verdict); for the guest:
 # case_guest.
 #
-# Usage: guest_run.sh CASE
+# Usage: guest_run.sh CASE | FILE (a case file elsewhere, e.g. bench/guest_case.sh)
 # Environment: VPMD_GUEST_DRIVER (net_vpmd, default, or net_virtio: DPDK's own),
 #   VPMD_BUILD (build dir, default ./build), VPMD_GUEST_CACHE (image cache),
 #   VPMD_GUEST_TIMEOUT (QEMU's bound, seconds, default 200), VPMD_GUEST_KEEP=1
@@ -38,9 +38,13 @@ vctl=$build/app/vctl/vctl
 say() { printf 'guest_run(%s,%s): %s\n' "$case_name" "$DRIVER" "$*"; }
 skip() { say "SKIP: $*"; exit 77; }
 
-case_file=$PCI_DIR/cases/$case_name.sh
+# A case by name (cases/CASE.sh), or a case file of another part (bench/).
+case $case_name in
+*/*) case_file=$case_name; case_name=$(basename "$case_name" .sh) ;;
+*) case_file=$PCI_DIR/cases/$case_name.sh ;;
+esac
 [ -n "$case_name" ] && [ -f "$case_file" ] || {
-	echo "usage: guest_run.sh CASE   (CASE: $(cd "$PCI_DIR/cases" && ls -- *.sh | sed 's/\.sh$//' | tr '\n' ' '))" >&2
+	echo "usage: guest_run.sh CASE|FILE   (CASE: $(cd "$PCI_DIR/cases" && ls -- *.sh | sed 's/\.sh$//' | tr '\n' ' '))" >&2
 	exit 1
 }
 [ "$(id -u)" -eq 0 ] || skip "needs root (the guest image is built as root, under /var/cache)"
@@ -106,8 +110,9 @@ install -m 0644 "$PCI_DIR/lib/guest.sh" "$stage/lib.sh"
 install -m 0644 "$case_file" "$stage/case.sh"
 {
 	printf 'VPMD_GUEST_DRIVER=%q\n' "$DRIVER"
-	for v in VPMD_GUEST_MIN_PKTS VPMD_GUEST_FWD_SECONDS VPMD_GUEST_FRAMES VPMD_GUEST_VERBOSE VPMD_GUEST_LOG_LEVEL; do
-		[ -n "${!v:-}" ] && printf '%s=%q\n' "$v" "${!v}"
+	# The guest's knobs: VPMD_GUEST_* (the cases') and VPMD_BENCH_* (bench/guest.sh's).
+	for v in $(compgen -v | grep -E '^VPMD_(GUEST|BENCH)_' | grep -v '^VPMD_GUEST_DRIVER$'); do
+		printf '%s=%q\n' "$v" "${!v}"
 	done
 } >"$stage/env"
 [ -f "$pmd_so" ] && install -m 0755 "$pmd_so" "$stage/lib/"
@@ -191,7 +196,9 @@ case "$qrc:$result" in
 		say "FAIL: the host side failed ($host_rc) in $timing"
 		exit 1
 	fi
-	tr -d '\r' <"$dir/serial.log" | grep '^\(case: .*\(port\|driver names\|vctl\|features\)\|vctl: \)' | sed 's/^/guest: /'
+	tr -d '\r' <"$dir/serial.log" |
+		grep '^\(case: .*\(port\|driver names\|vctl\|features\)\|vctl: \|bench: \)' |
+		sed 's/^/guest: /'
 	say "PASS in $timing"
 	exit 0
 	;;
