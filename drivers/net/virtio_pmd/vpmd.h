@@ -178,6 +178,7 @@ struct vpmd_adapter {
 	uint32_t link_speed;  /* Mbit/s */
 	bool link_full_duplex;
 	struct vpmd_ctrl *ctrl; /* the control queue (vpmd_ctrl.c) */
+	uint16_t device_mtu;      /* the device's mtu (VIRTIO_NET_F_MTU, PCI); 0: none said */
 	uint16_t ctrl_queue_size; /* legacy PCI: the size the device gives the control queue */
 	/* RSS (vpmd_rss.c): what the device can do (zeroes: none), and what was asked. */
 	struct virtio_net_rss_limits rss_limits;
@@ -218,6 +219,7 @@ static inline struct vpmd_adapter *vpmd_adapter_of(const struct rte_eth_dev *dev
 }
 
 /* vpmd_link.c */
+int vpmd_link_config_read(struct vpmd_adapter *ad, bool *carrier);
 int vpmd_device_up(struct rte_eth_dev *dev);
 void vpmd_device_down(struct rte_eth_dev *dev);
 void vpmd_datapath_pause(struct rte_eth_dev *dev);

@@ -88,6 +88,18 @@ static int vpmd_dev_configure(struct rte_eth_dev *dev)
 	return 0;
 }
 
+/*
+ * The largest MTU: what our receive path takes, or less where the device
+ * says so (VIRTIO_NET_F_MTU, 5.1.4.1: "the driver MUST NOT ... use an MTU
+ * larger than mtu").
+ */
+static uint16_t vpmd_max_mtu(const struct vpmd_adapter *ad)
+{
+	uint16_t max = VPMD_MAX_RX_PKTLEN - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN;
+
+	return ad->device_mtu != 0 && ad->device_mtu < max ? ad->device_mtu : max;
+}
+
 static int vpmd_link_update(struct rte_eth_dev *dev, int wait_to_complete)
 {
 	(void)wait_to_complete;
@@ -238,7 +250,7 @@ static int vpmd_dev_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *
 	info->min_rx_bufsize = RTE_ETHER_MIN_LEN;
 	info->max_rx_pktlen = VPMD_MAX_RX_PKTLEN;
 	info->min_mtu = RTE_ETHER_MIN_MTU;
-	info->max_mtu = VPMD_MAX_RX_PKTLEN - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN;
+	info->max_mtu = vpmd_max_mtu(ad);
 	info->rx_desc_lim = (struct rte_eth_desc_lim){
 		.nb_max = ad->args.queue_size,
 		.nb_min = 64,
@@ -259,9 +271,7 @@ static int vpmd_dev_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *
 /* ethdev records the MTU in dev->data once we accept it. */
 static int vpmd_mtu_set(struct rte_eth_dev *dev, uint16_t mtu)
 {
-	(void)dev;
-	if (mtu < RTE_ETHER_MIN_MTU ||
-	    mtu > VPMD_MAX_RX_PKTLEN - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN)
+	if (mtu < RTE_ETHER_MIN_MTU || mtu > vpmd_max_mtu(vpmd_adapter_of(dev)))
 		return -EINVAL;
 	return 0;
 }

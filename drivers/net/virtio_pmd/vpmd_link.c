@@ -25,6 +25,7 @@
 #include <rte_pause.h>
 
 #include <vpmd/virtio_features.h>
+#include <vpmd/virtio_net_config.h>
 #include <vpmd/virtio_spec.h>
 
 #include "vpmd.h"
@@ -80,6 +81,30 @@ void vpmd_datapath_pause(struct rte_eth_dev *dev)
 static void datapath_resume(struct vpmd_adapter *ad)
 {
 	__atomic_store_n(&ad->running, true, __ATOMIC_RELEASE);
+}
+
+/*
+ * The link as the device's configuration space says it (STATUS), and its
+ * speed and duplex (SPEED_DUPLEX), into the adapter, for either bus: a
+ * PCI device always has one; a vhost-user backend only with the CONFIG
+ * protocol feature (-ENOTSUP otherwise, and the link is the connection).
+ */
+int vpmd_link_config_read(struct vpmd_adapter *ad, bool *carrier)
+{
+	struct virtio_net_dev_config cfg;
+	int rc;
+
+	rc = virtio_net_config_read(&ad->vdev, ad->vdev.negotiated, &cfg);
+	if (rc < 0)
+		return rc;
+	*carrier = cfg.link_up;
+	if (cfg.has_speed_duplex) {
+		if (cfg.speed_mbps != 0)
+			ad->link_speed = cfg.speed_mbps;
+		if (cfg.duplex >= 0)
+			ad->link_full_duplex = cfg.duplex == 1;
+	}
+	return 0;
 }
 
 /*
@@ -160,7 +185,7 @@ int vpmd_device_up(struct rte_eth_dev *dev)
 	if (rc < 0)
 		goto fail;
 	/* The link as the device reports it; the monitor follows it from here. */
-	if (ad->bus->check(dev, &carrier) == 0)
+	if (vpmd_link_config_read(ad, &carrier) == 0)
 		ad->carrier = carrier;
 	datapath_resume(ad);
 	return 0;

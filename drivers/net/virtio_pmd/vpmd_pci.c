@@ -248,6 +248,12 @@ static int device_learn(struct vpmd_adapter *ad)
 	}
 	if (!a->mac_set)
 		rte_eth_random_addr(a->mac.addr_bytes);
+	ad->device_mtu = cfg.mtu;
+	if (cfg.mtu != 0 && a->mtu > cfg.mtu) {
+		VPMD_INIT_LOG(NOTICE, "%s: mtu=%u, the device allows %u: %u", ad->name, a->mtu,
+			      cfg.mtu, cfg.mtu);
+		a->mtu = cfg.mtu;
+	}
 	if (cfg.mtu != 0 && a->mtu == 0)
 		a->mtu = cfg.mtu;
 	if (offered & VIRTIO_BIT(VIRTIO_NET_F_RSS))
@@ -320,25 +326,6 @@ static int pci_ctrl_queue_index(const struct vpmd_adapter *ad)
 	return virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_MQ) ? 2 * ad->pci->max_pairs : 2;
 }
 
-/* The device's link, speed and duplex, into the adapter (the monitor reports them). */
-static int link_read(struct vpmd_adapter *ad, bool *carrier)
-{
-	struct virtio_net_dev_config cfg;
-	int rc;
-
-	rc = virtio_net_config_read(&ad->vdev, ad->vdev.negotiated, &cfg);
-	if (rc < 0)
-		return rc;
-	*carrier = cfg.link_up;
-	if (cfg.has_speed_duplex) {
-		if (cfg.speed_mbps != 0)
-			ad->link_speed = cfg.speed_mbps;
-		if (cfg.duplex >= 0)
-			ad->link_full_duplex = cfg.duplex == 1;
-	}
-	return 0;
-}
-
 static int pci_check(struct rte_eth_dev *dev, bool *carrier)
 {
 	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
@@ -360,7 +347,7 @@ static int pci_check(struct rte_eth_dev *dev, bool *carrier)
 		VPMD_DRV_LOG(WARNING, ad->name, "device reset itself (status 0x%02x)", status);
 		return -EIO;
 	}
-	return link_read(ad, carrier);
+	return vpmd_link_config_read(ad, carrier);
 }
 
 static int pci_reattach(struct rte_eth_dev *dev)
