@@ -133,6 +133,29 @@ static int modern_set_features(struct virtio_dev *dev, uint64_t features)
 	return rc;
 }
 
+/*
+ * num_queues as the device says it now: it may grow once features are
+ * negotiated (QEMU's virtio-net shows one pair and the control queue
+ * until MQ is, then all of its pairs).
+ */
+static int refresh_num_queues(struct virtio_pci *vp)
+{
+	uint64_t *a;
+	uint16_t n, i;
+	int rc = common_read16(vp, VPCI_COMMON_NUMQ, &n);
+
+	if (rc < 0 || n <= vp->num_queues)
+		return rc;
+	a = realloc(vp->notify_addr, ((size_t)n + 1) * sizeof(*a));
+	if (a == NULL)
+		return -ENOMEM;
+	for (i = vp->num_queues; i <= n; i++)
+		a[i] = NOTIFY_ADDR_NONE;
+	vp->notify_addr = a;
+	vp->num_queues = n;
+	return 0;
+}
+
 /* 4.1.4.3: queue_size "A 0 means the queue is unavailable." */
 static int modern_get_queue_max(struct virtio_dev *dev, uint16_t index, uint16_t *max_size)
 {
@@ -140,6 +163,8 @@ static int modern_get_queue_max(struct virtio_dev *dev, uint16_t index, uint16_t
 	int rc;
 
 	*max_size = 0;
+	if (index >= vp->num_queues && refresh_num_queues(vp) < 0)
+		return -EIO;
 	if (index >= vp->num_queues)
 		return 0;
 	rc = common_write16(vp, VPCI_COMMON_Q_SELECT, index);
@@ -210,6 +235,8 @@ static int modern_setup_queue(struct virtio_dev *dev, struct virtqueue *vq)
 	uint64_t notify = 0;
 	int rc;
 
+	if (index >= vp->num_queues)
+		refresh_num_queues(vp);
 	if (index >= vp->num_queues)
 		return vpci_fail(vp, -EINVAL, "queue %u: the device has %u queues", index,
 				 vp->num_queues);

@@ -312,6 +312,32 @@ static void test_notify_modern(void **state)
 	assert_int_equal(virtio_dev_notify(&f->dev, 3), -EINVAL);
 }
 
+/*
+ * num_queues may grow once the features are negotiated (QEMU's virtio-net
+ * shows one pair and the control queue until MQ is): the queue past the
+ * first count is found, set up and kicked.
+ */
+static void test_num_queues_grows(void **state)
+{
+	struct fixture *f = *state;
+	uint16_t max = 0;
+
+	f->m.num_queues = 2;
+	create_dev(f, false);
+	assert_int_equal(virtio_dev_negotiate(&f->dev, NET_FEATURES, 0), 0);
+	assert_int_equal(virtio_dev_queue_max(&f->dev, 2, &max), 0);
+	assert_int_equal(max, 0); /* not there yet */
+	f->m.num_queues = 3;
+	assert_int_equal(virtio_dev_queue_max(&f->dev, 2, &max), 0);
+	assert_int_equal(max, 256);
+	assert_int_equal(make_ring(f, 2, VQ_LAYOUT_SPLIT, 256, 2, RING_DEV_ADDR), 0);
+	assert_int_equal(virtio_dev_setup_queue(&f->dev, f->rings[2].vq), 0);
+	assert_int_equal(f->m.q[2].enable, 1);
+	assert_int_equal(vq_notify(f->rings[2].vq), 0);
+	assert_int_equal(f->m.last_notify_value, 2);
+	assert_int_equal(f->m.bad_accesses, 0);
+}
+
 static void test_notify_legacy(void **state)
 {
 	struct fixture *f = *state;
@@ -756,6 +782,7 @@ int main(void)
 		T(test_bringup_modern_packed),
 		T(test_bringup_legacy_split),
 		T(test_notify_modern),
+		T(test_num_queues_grows),
 		T(test_notify_legacy),
 		T(test_cap_past_bar),
 		T(test_cap_offset_overflow),

@@ -313,9 +313,15 @@ static bool pci_present(const struct vpmd_adapter *ad)
 	return ad->pci != NULL && ad->pci->vp != NULL;
 }
 
+/*
+ * Asked before negotiation (vpmd_device_up): the pairs the device offers,
+ * which MQ (asked for with the control queue) will let the port use.
+ */
 static uint16_t pci_max_queue_pairs(const struct vpmd_adapter *ad)
 {
-	return virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_MQ) ? ad->pci->max_pairs : 1;
+	return (ad->vdev.offered & VIRTIO_BIT(VIRTIO_NET_F_MQ)) && ad->args.ctrl_vq
+		       ? ad->pci->max_pairs
+		       : 1;
 }
 
 /* 5.1.2: the control queue follows the last transmit queue of the pairs the device has. */
