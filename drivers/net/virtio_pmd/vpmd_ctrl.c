@@ -68,12 +68,13 @@ static size_t align64(size_t n)
 }
 
 /*
- * The ring size asked for; a legacy PCI device's queue has the size it
- * has (probe recorded the control queue's in ctrl_queue_size).
+ * The ring size asked for. A legacy PCI device's queue has the size it
+ * has: probe looked for it (ctrl_queue_size; 0 when the queue shows only
+ * once MQ is negotiated), and the memory is reserved for at least that.
  */
 static uint16_t ctrl_ring_size(const struct vpmd_adapter *ad)
 {
-	if (ad->pci != NULL && !ad->vdev.modern && ad->ctrl_queue_size != 0)
+	if (ad->pci != NULL && !ad->vdev.modern && ad->ctrl_queue_size > CTRL_RING_SIZE)
 		return ad->ctrl_queue_size;
 	return CTRL_RING_SIZE;
 }
@@ -172,8 +173,18 @@ int vpmd_ctrl_start(struct rte_eth_dev *dev)
 		rc = -ENOTSUP;
 	if (rc < 0)
 		goto fail;
-	if (max < cfg.size && ad->vdev.modern)
+	if (!ad->vdev.modern) {
+		/* A legacy queue has the device's size, which must fit the memory reserved. */
+		cfg.size = max;
+		if (vq_ring_mem_size(&cfg) == 0 || vq_ring_mem_size(&cfg) > c->ring_bytes) {
+			VPMD_DRV_LOG(ERR, ad->name,
+				     "legacy control queue of %u entries: not a usable size", max);
+			rc = -ENOSPC;
+			goto fail;
+		}
+	} else if (max < cfg.size) {
 		cfg.size = cfg.layout == VQ_LAYOUT_SPLIT ? (uint16_t)rte_align32prevpow2(max) : max;
+	}
 
 	rc = vq_create(&cfg, c->mz->addr, vpmd_mz_dev_addr(ad->bus->dev_addr_iova, c->mz, 0),
 		       &c->vq);
