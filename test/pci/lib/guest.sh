@@ -277,3 +277,39 @@ fwd_case_uio() {
 	bind uio_pci_generic "${nics[@]}"
 	fwd_run fwd "$dargs" --huge-dir=/dev/hugepages
 }
+
+# --- helpers of the ctrl case (cases/ctrl.sh) ---
+
+# tp_cmd_wait CMD PATTERN [SECONDS]: send CMD and wait (default 10 s) until
+# one more log line matches PATTERN (grep -E) than before: its output is in.
+tp_cmd_wait() {
+	local before i
+	before=$(grep -cE -- "$2" "$TP_LOG")
+	tp_send "$1"
+	for ((i = 0; i < ${3:-10} * 20; i++)); do
+		[ "$(grep -cE -- "$2" "$TP_LOG")" -gt "$before" ] && return 0
+		kill -0 "$TP_PID" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# tp_xstat PORT NAME: NAME's value in the last "show port xstats" of PORT (0 if absent).
+tp_xstat() {
+	awk -v port="$1" -v key="$2:" '
+		/NIC extended statistics for port/ { p = ""; for (i = 1; i <= NF; i++) if ($i == "port") p = $(i + 1); next }
+		/NIC statistics for port/ { p = ""; next }
+		p != "" && p == port && $1 == key { v = $2 }
+		END { print v + 0 }
+	' "$TP_LOG"
+}
+
+# tp_port_info PORT KEY: KEY's value ("Link status", "MTU", ...) in the last
+# "show port info" of PORT.
+tp_port_info() {
+	awk -v port="$1" -v key="$2" '
+		/Infos for port/ { p = ""; for (i = 1; i <= NF; i++) if ($i == "port") p = $(i + 1); next }
+		p == port { i = index($0, key ":"); if (i == 1) { v = substr($0, length(key) + 2); sub(/^ */, "", v) } }
+		END { print v }
+	' "$TP_LOG"
+}
