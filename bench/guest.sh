@@ -11,6 +11,7 @@
 # better).
 #
 # Usage: bench/guest.sh [--trials N] [--seconds S] [--layouts split,packed]
+#                       [--vpmd-args DEVARGS]   (net_vpmd only, e.g. event_idx=1)
 # Needs root, qemu-system-x86_64 and a built net_vpmd. Not a unit test.
 set -euo pipefail
 
@@ -24,7 +25,8 @@ while [ $# -gt 0 ]; do
 	--trials) trials=$2; shift 2 ;;
 	--seconds) seconds=$2; shift 2 ;;
 	--layouts) layouts=$2; shift 2 ;;
-	-h | --help) sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--vpmd-args) export VPMD_BENCH_VPMD_ARGS=$2; shift 2 ;;
+	-h | --help) sed -n '3,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench/guest.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -47,7 +49,11 @@ done
 python3 - "$results" <<'PY'
 import statistics, sys
 rows = {}
+kicks = {}
 for line in open(sys.argv[1]):
+    if line.split()[1] == "kicks":  # net_vpmd's ring counters, for reading the ratio
+        kicks.setdefault(line.split()[0], []).append(" ".join(line.split()[4:]))
+        continue
     layout, _, trial, drv, _, pps, _, cpp = line.split()
     rows.setdefault(layout, {}).setdefault(int(trial), {})[drv] = (float(pps), float(cpp))
 print(f"{'layout':8} {'vpmd Mpps':>10} {'virtio Mpps':>12} {'ratio':>6} {'paired':>7}   "
@@ -64,4 +70,6 @@ for layout, trials in rows.items():
           f"{ca:12.1f} {cb:14.1f} {ca / cb if cb else 0:6.3f} {cr:7.3f}")
     spread = lambda xs: f"{min(xs) / 1e6:.3f}..{max(xs) / 1e6:.3f}"
     print(f"{'':8} spread (Mpps): vpmd {spread([x[0] for x in a])}, virtio {spread([x[0] for x in b])}")
+    if kicks.get(layout):
+        print(f"{'':8} net_vpmd port 0, last trial: {kicks[layout][-1]}")
 PY

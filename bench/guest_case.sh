@@ -16,6 +16,7 @@ TRIALS=${VPMD_BENCH_TRIALS:-4}
 SECONDS_MEASURED=${VPMD_BENCH_SECONDS:-3}
 WARMUP=${VPMD_BENCH_WARMUP:-1}
 LAYOUT=${VPMD_BENCH_LAYOUT:-split}
+# Extra devargs for net_vpmd only (net_virtio refuses ours), e.g. event_idx=1.
 
 case_qemu_args() {
 	CASE_QEMU+=(-M pc)
@@ -30,9 +31,9 @@ case_qemu_args() {
 bench_run() {
 	local trial=$1 drv=$2 nics=("${@:3}") allow=() bdf rx0 rx1 cpp
 	DRIVER=$drv
-	for bdf in "${nics[@]}"; do
-		if [ "$LAYOUT" = packed ]; then allow+=("$bdf$(devargs packed_vq=1)"); else allow+=("$bdf"); fi
-	done
+	local dargs=${VPMD_BENCH_VPMD_ARGS:-}
+	[ "$LAYOUT" = packed ] && dargs=packed_vq=1${dargs:+,$dargs}
+	for bdf in "${nics[@]}"; do allow+=("$bdf$(devargs "$dargs")"); done
 	tp_start "bench$trial$drv" "${allow[@]}" -- --huge-dir=/dev/hugepages -- \
 		--total-num-mbufs=16384 --forward-mode=io --port-topology=paired --record-core-cycles
 	tp_wait_for 'testpmd> ' 60 || tp_fail "$drv: testpmd did not reach its prompt"
@@ -42,6 +43,7 @@ bench_run() {
 	tp_send "clear port stats all"
 	sleep "$SECONDS_MEASURED"
 	tp_send "show port stats all"
+	[ "$drv" = net_vpmd ] && tp_send "show port xstats 0"
 	sleep 0.5
 	tp_send "stop"
 	tp_quit || tp_fail "$drv: testpmd exited with $?"
@@ -51,6 +53,11 @@ bench_run() {
 	cpp=$(sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' "$TP_LOG" | tail -1)
 	printf 'bench: trial %s %s pps %s cpp %s\n' "$trial" "$drv" \
 		"$(((rx0 + rx1) / SECONDS_MEASURED))" "${cpp:-0}"
+	# Kicks that reached the device, per forwarded packet, for reading the ratio.
+	if [ "$drv" = net_vpmd ]; then
+		printf 'bench: kicks trial %s %s\n' "$trial" \
+			"$(grep -E '^ *(rx|tx)_q0_kicks(_suppressed)?:' "$TP_LOG" | tr -d ' ' | tr '\n' ' ')"
+	fi
 	rm -rf "/run/dpdk/bench$trial$drv"
 }
 

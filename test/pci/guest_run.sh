@@ -90,6 +90,16 @@ hub_nics() {
 	done
 }
 
+# N free UDP ports on 127.0.0.1, for a socket netdev and the host side
+# that talks to it (the kernel picks them; the sockets close right after).
+udp_ports() {
+	python3 -c '
+import socket, sys
+s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(int(sys.argv[1]))]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*[x.getsockname()[1] for x in s])' "$1"
+}
+
 CASE_QEMU=()
 CASE_CMDLINE=
 # shellcheck source=/dev/null

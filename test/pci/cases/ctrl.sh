@@ -26,11 +26,7 @@ CTRL_MTU=4000
 
 case_qemu_args() {
 	local ports
-	ports=$(python3 -c '
-import socket
-s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(*[x.getsockname()[1] for x in s])')
+	ports=$(udp_ports 2)
 	read -r CTRL_HOST CTRL_QEMU <<<"$ports"
 	CTRL_QMP=$dir/qmp.sock
 	CASE_QEMU+=(-M pc -qmp "unix:$CTRL_QMP,server=on,wait=off"

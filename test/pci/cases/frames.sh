@@ -13,11 +13,7 @@ FRAMES=${VPMD_GUEST_FRAMES:-2000}
 
 case_qemu_args() {
 	local ports
-	ports=$(python3 -c '
-import socket
-s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(*[x.getsockname()[1] for x in s])')
+	ports=$(udp_ports 2)
 	read -r FRAMES_HOST FRAMES_QEMU <<<"$ports"
 	CASE_QEMU+=(-M pc
 		-netdev "socket,id=n0,udp=127.0.0.1:$FRAMES_HOST,localaddr=127.0.0.1:$FRAMES_QEMU"
