@@ -50,8 +50,14 @@ uint16_t vpmd_tx_prepare(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		}
 		if ((m->ol_flags & VPMD_TX_OFFLOAD_MBUF_FLAGS) == 0)
 			continue;
-		/* virtio has no IPv4 header checksum, and SCTP's is a CRC. */
-		if ((m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM) ||
+		/*
+		 * virtio has no IPv4 header checksum, and SCTP's is a CRC. With
+		 * TSO, DPDK has the application ask for the IPv4 header checksum
+		 * (rte_mbuf_core.h), and the device writes each segment's own
+		 * IPv4 header: accept it there.
+		 */
+		if (((m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM) &&
+		     !(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG)) ||
 		    (m->ol_flags & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_SCTP_CKSUM) {
 			rte_errno = ENOTSUP;
 			return i;
@@ -60,6 +66,19 @@ uint16_t vpmd_tx_prepare(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		if (rc != 0) {
 			rte_errno = -rc;
 			return i;
+		}
+		/*
+		 * The IPv4 header checksum TSO asks for: the device has no such
+		 * offload, so it is done here, once per large packet (each
+		 * segment's own is the segmenter's), as DPDK's virtio does.
+		 */
+		if ((m->ol_flags & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_SEG)) ==
+		    (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_SEG)) {
+			struct rte_ipv4_hdr *ip =
+				rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
+
+			ip->hdr_checksum = 0;
+			ip->hdr_checksum = rte_ipv4_cksum(ip);
 		}
 	}
 	return i;
