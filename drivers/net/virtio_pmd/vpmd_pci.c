@@ -353,7 +353,9 @@ static int pci_check(struct rte_eth_dev *dev, bool *carrier)
 		VPMD_DRV_LOG(WARNING, ad->name, "device reset itself (status 0x%02x)", status);
 		return -EIO;
 	}
-	return vpmd_link_config_read(ad, carrier);
+	rc = vpmd_link_config_read(ad, carrier);
+	/* A configuration changing under the read is read again at the next tick. */
+	return rc == -EAGAIN ? 0 : rc;
 }
 
 static int pci_reattach(struct rte_eth_dev *dev)
