@@ -35,6 +35,8 @@ import struct
 import sys
 import time
 
+from hostside import Console
+
 ETHERTYPE = 0x88B5  # IEEE 802 local experimental
 MAGIC = b"VPCT"
 OWN = bytes.fromhex("525400565001")  # the guest NIC's MAC (cases/ctrl.sh)
@@ -127,27 +129,6 @@ class Qmp:
                 raise RuntimeError(f"QMP {execute}: {r['error']}")
 
 
-class Serial:
-    """The guest's serial log, read line by line as it grows."""
-
-    def __init__(self, path):
-        self.path = path
-        self.pos = 0
-        self.buf = b""
-
-    def lines(self):
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self.pos)
-                data = f.read()
-        except FileNotFoundError:
-            return []
-        self.pos += len(data)
-        self.buf += data
-        *done, self.buf = self.buf.split(b"\n")
-        return [x.decode(errors="replace").replace("\r", "") for x in done]
-
-
 def run_step(s, to, step, name, count, spec):
     for k in spec:
         if k not in KINDS:
@@ -215,13 +196,13 @@ def main():
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     s.bind(args.listen)
     qmp = Qmp(args.qmp, deadline)
-    serial = Serial(args.serial)
+    serial = Console(args.serial)
     failed = []
     steps = 0
     send_re = re.compile(r"VPMD-CTRL-SEND: (\d+) (\S+) (\d+) (.*)$")
     link_re = re.compile(r"VPMD-CTRL-LINK: (\d+) (off|on)")
     while time.monotonic() < deadline:
-        lines = serial.lines()
+        lines = serial.new_lines()
         if not lines:
             time.sleep(0.05)
             continue

@@ -28,21 +28,13 @@ TCP checksum and TSO (1400) in hardware, LRO on the receive side, and says
 Exit 0 when every judged phase passed, 1 otherwise.
 """
 import argparse
-import ctypes
-import os
-import re
 import select
-import signal
-import socket
 import struct
-import subprocess
 import sys
 import time
 
-CLONE_NEWNET = 0x40000000
-ETH_P_ALL = 0x0003
-SOL_PACKET = 263
-PACKET_VNET_HDR = 15
+from hostside import Console, TapNetns
+
 PACKET_OUTGOING = 4
 NEEDS_CSUM = 1
 GSO_NONE, GSO_TCPV4, GSO_TCPV6 = 0, 1, 4
@@ -164,29 +156,6 @@ def check_back(t, vh, frame, want_gso):
     return bad
 
 
-def run(cmd):
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)}: {r.stderr.strip() or r.returncode}")
-    return r.stdout
-
-
-def wait_console(path, pattern, deadline):
-    rx = re.compile(pattern)
-    while time.monotonic() < deadline:
-        try:
-            with open(path, "rb") as f:
-                text = f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            text = ""
-        if rx.search(text):
-            return True
-        if "VPMD-GUEST-RESULT:" in text:
-            return False
-        time.sleep(0.2)
-    return False
-
-
 class Port:
     def __init__(self, sock):
         self.sock = sock
@@ -231,52 +200,16 @@ def main():
     ap.add_argument("--timeout", type=float, default=170.0)
     args = ap.parse_args()
     deadline = time.monotonic() + args.timeout
-    created = False
-
-    def on_term(signum, _frame):
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, on_term)
-    try:
-        run(["ip", "netns", "add", args.netns])
-        created = True
-        say(f"netns {args.netns}")
-        return session(args, deadline)
-    except SystemExit as e:
-        say(f"stopped ({e.code})")
-        return 1
-    except Exception as e:  # noqa: BLE001 - the verdict says what broke
-        say(f"FAIL: {e}")
-        return 1
-    finally:
-        if created:
-            subprocess.run(["ip", "netns", "del", args.netns], capture_output=True)
-            say(f"netns {args.netns} deleted")
+    return TapNetns(args.netns, args.tap, say).run(lambda tn: session(args, tn, deadline))
 
 
-def session(args, deadline):
-    ns_fd = os.open(f"/run/netns/{args.netns}", os.O_RDONLY)
-    host_fd = os.open("/proc/self/ns/net", os.O_RDONLY)
-    libc = ctypes.CDLL(None, use_errno=True)
-    run(["ip", "netns", "exec", args.netns, "sysctl", "-qw",
-         "net.ipv6.conf.default.disable_ipv6=1", "net.ipv6.conf.all.disable_ipv6=1"])
-    while not os.path.exists(f"/sys/class/net/{args.tap}"):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"no tap {args.tap}: did QEMU start?")
-        time.sleep(0.1)
-    run(["ip", "link", "set", "dev", args.tap, "netns", args.netns])
-    run(["ip", "-n", args.netns, "link", "set", "dev", args.tap, "up"])
-    say(f"tap {args.tap} moved into {args.netns}, up")
-    if libc.setns(ns_fd, CLONE_NEWNET) != 0:
-        raise RuntimeError(f"setns: {os.strerror(ctypes.get_errno())}")
-    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-    sock.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
-    sock.bind((args.tap, 0))
-    libc.setns(host_fd, CLONE_NEWNET)
+def session(args, tn, deadline):
+    sock = tn.socket(deadline, vnet_hdr=True)
     port = Port(sock)
     dst = bytes.fromhex(args.mac.replace(":", ""))
 
-    if not wait_console(args.serial, r"OFFLOAD-READY", deadline):
+    console = Console(args.serial)
+    if console.wait(r"OFFLOAD-READY", deadline) is None:
         raise RuntimeError("the guest never said OFFLOAD-READY")
     try:
         rc = phases(port, dst, deadline, args.driver)
@@ -285,15 +218,8 @@ def session(args, deadline):
         port.send(b"\0" * 10, dst + SRC_MAC + struct.pack("!H", MARK_TYPE) + b"OFFLOAD-DONE".ljust(46, b"\0"))
     sock.close()
     # Leave the tap to QEMU: wait (bounded) for it to close before the netns goes.
-    wait_console(args.serial, r"VPMD-GUEST-RESULT:", deadline)
-    libc.setns(ns_fd, CLONE_NEWNET)
-    for _ in range(300):
-        try:
-            socket.if_nametoindex(args.tap)
-        except OSError:
-            break
-        time.sleep(0.1)
-    libc.setns(host_fd, CLONE_NEWNET)
+    console.wait(r"VPMD-GUEST-RESULT:", deadline)
+    tn.wait_tap_gone()
     return rc
 
 

@@ -24,24 +24,20 @@ batches), and checks every packet: queue, hash, count.
 Exit 0 when every flow matched, 1 otherwise, 77 never (the case skips first).
 """
 import argparse
-import ctypes
-import os
 import random
 import re
-import signal
 import socket
 import struct
-import subprocess
 import sys
 import time
+
+from hostside import Console, TapNetns
 
 DEFAULT_KEY = bytes.fromhex(
     "6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c"
     "6a42b73bbeac01fa")
 RETA_LEN = 128
 QUEUES = 2
-CLONE_NEWNET = 0x40000000
-ETH_P_ALL = 0x0003
 
 
 def say(msg):
@@ -148,51 +144,6 @@ def reta_of(batch):
     return [(i + (batch - 1)) % QUEUES for i in range(RETA_LEN)]
 
 
-def run(cmd):
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)}: {r.stderr.strip() or r.returncode}")
-    return r.stdout
-
-
-class Console:
-    """The guest's serial log, read as it grows."""
-
-    def __init__(self, path):
-        self.path, self.pos, self.lines = path, 0, []
-
-    def poll(self):
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self.pos)
-                data = f.read()
-        except FileNotFoundError:
-            return
-        end = data.rfind(b"\n")
-        if end < 0:
-            return
-        self.pos += end + 1
-        for line in data[:end].decode("utf-8", "replace").split("\n"):
-            self.lines.append(line.replace("\r", ""))
-
-    def wait(self, pattern, deadline):
-        """The first match of @pattern (from the start), or None once the guest ended or time ran out."""
-        rx = re.compile(pattern)
-        i = 0
-        while True:
-            self.poll()
-            for line in self.lines[i:]:
-                m = rx.search(line)
-                if m:
-                    return m
-            i = len(self.lines)
-            if any("VPMD-GUEST-RESULT:" in line for line in self.lines):
-                return None
-            if time.monotonic() > deadline:
-                return None
-            time.sleep(0.2)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--netns", required=True)
@@ -207,49 +158,11 @@ def main():
 
     selftest()
     deadline = time.monotonic() + args.timeout
-    created = False
-
-    def on_term(signum, _frame):
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, on_term)
-    try:
-        run(["ip", "netns", "add", args.netns])
-        created = True
-        say(f"netns {args.netns}")
-        return session(args, deadline)
-    except SystemExit as e:
-        say(f"stopped ({e.code})")
-        return 1
-    except Exception as e:  # noqa: BLE001 - the verdict says what broke
-        say(f"FAIL: {e}")
-        return 1
-    finally:
-        if created:
-            subprocess.run(["ip", "netns", "del", args.netns], capture_output=True)
-            say(f"netns {args.netns} deleted")
+    return TapNetns(args.netns, args.tap, say).run(lambda tn: session(args, tn, deadline))
 
 
-def session(args, deadline):
-    ns_fd = os.open(f"/run/netns/{args.netns}", os.O_RDONLY)
-    host_fd = os.open("/proc/self/ns/net", os.O_RDONLY)
-    libc = ctypes.CDLL(None, use_errno=True)
-    # No IPv6 on the tap (no router solicitation, no DAD): the guest sees only our frames.
-    run(["ip", "netns", "exec", args.netns, "sysctl", "-qw",
-         "net.ipv6.conf.default.disable_ipv6=1", "net.ipv6.conf.all.disable_ipv6=1"])
-    # QEMU creates the tap at its start, in the host's namespace.
-    while not os.path.exists(f"/sys/class/net/{args.tap}"):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"no tap {args.tap}: did QEMU start?")
-        time.sleep(0.1)
-    run(["ip", "link", "set", "dev", args.tap, "netns", args.netns])
-    run(["ip", "-n", args.netns, "link", "set", "dev", args.tap, "up"])
-    say(f"tap {args.tap} moved into {args.netns}, up")
-    if libc.setns(ns_fd, CLONE_NEWNET) != 0:
-        raise RuntimeError(f"setns: {os.strerror(ctypes.get_errno())}")
-    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-    sock.bind((args.tap, 0))
-    libc.setns(host_fd, CLONE_NEWNET)
+def session(args, tn, deadline):
+    sock = tn.socket(deadline)
 
     dst_mac = bytes.fromhex(args.mac.replace(":", ""))
     flows = flows_of(args.flows)
@@ -276,16 +189,7 @@ def session(args, deadline):
         raise RuntimeError("the guest never said RSS-DONE")
     sock.close()
     rc = verify(args, flows, key, console.lines)
-    # The tap goes with QEMU; deleting the namespace under a live QEMU would
-    # leave it polling a dead tap: wait (bounded) for QEMU to close it.
-    libc.setns(ns_fd, CLONE_NEWNET)
-    for _ in range(300):
-        try:
-            socket.if_nametoindex(args.tap)
-        except OSError:
-            break
-        time.sleep(0.1)
-    libc.setns(host_fd, CLONE_NEWNET)
+    tn.wait_tap_gone()
     return rc
 
 
