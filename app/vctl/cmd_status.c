@@ -58,6 +58,20 @@ static void queues_table(const json_t *queues, FILE *f)
 	table_free(t);
 }
 
+/* The rings the driver gave up on, if any: what an operator must act on (port reset). */
+static void broken_line(FILE *f, const json_t *broken)
+{
+	const json_t *name;
+	size_t i;
+
+	if (json_array_size(broken) == 0)
+		return;
+	fprintf(f, "  %-11s", "broken");
+	json_array_foreach(broken, i, name)
+		fprintf(f, "%s%s", i ? ", " : " ", json_is_string(name) ? json_string_value(name) : "?");
+	fprintf(f, " (the device wrote what it must not: reset the port)\n");
+}
+
 static void status_text(const json_t *v, FILE *f)
 {
 	const json_t *link = jobj(v, "link"), *dev = jobj(v, "device");
@@ -69,6 +83,7 @@ static void status_text(const json_t *v, FILE *f)
 		jint(v, "device_up") ? ", device up" : ", device down",
 		jint(v, "running") ? ", running" : ", rings down", (long long)jint(v, "reconnects"),
 		jint(v, "reconnects") == 1 ? "" : "s");
+	broken_line(f, jobj(v, "broken"));
 	fprintf(f, "  %-11s %s", "link", jstr(link, "status"));
 	if (jint(link, "speed") > 0)
 		fprintf(f, ", %lld Mbit/s %s duplex", (long long)jint(link, "speed"),

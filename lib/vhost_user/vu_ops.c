@@ -56,6 +56,17 @@ out:
 	return ret;
 }
 
+int vhost_user_set_mtu(struct vhost_user *vu, uint16_t mtu)
+{
+	uint64_t value = mtu;
+
+	if (vu->sock_fd < 0)
+		return -ENOTCONN;
+	if (!vu_has_protocol(vu, VHOST_USER_PROTOCOL_F_NET_MTU))
+		return -ENOTSUP;
+	return vu_request(vu, VHOST_USER_NET_SET_MTU, &value, sizeof(value), NULL, 0, NULL, 0);
+}
+
 static int vu_write_config(struct virtio_dev *dev, uint32_t offset, const void *buf,
 			   uint32_t len)
 {

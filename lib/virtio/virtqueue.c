@@ -327,9 +327,28 @@ bool vq_is_broken(const struct virtqueue *vq)
 	return vq->broken;
 }
 
+const char *vq_broken_reason(const struct virtqueue *vq)
+{
+	return vq->broken ? vq_refuse_reason_name(vq->broken_reason) : NULL;
+}
+
 const struct vq_stats *vq_get_stats(const struct virtqueue *vq)
 {
 	return &vq->stats;
+}
+
+void vq_stats_add(struct vq_stats *sum, const struct vq_stats *s)
+{
+	unsigned int i;
+
+	sum->chains_added += s->chains_added;
+	sum->descs_added += s->descs_added;
+	sum->chains_used += s->chains_used;
+	sum->kicks += s->kicks;
+	sum->kicks_suppressed += s->kicks_suppressed;
+	sum->ring_full += s->ring_full;
+	for (i = 0; i < VQ_REFUSE_MAX; i++)
+		sum->refused[i] += s->refused[i];
 }
 
 void vq_ring_addrs(const struct virtqueue *vq, struct vq_ring_addrs *addrs)

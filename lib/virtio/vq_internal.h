@@ -127,6 +127,7 @@ struct virtqueue {
 	uint64_t kick_mark;
 	uint64_t notify_mark;
 	uint32_t kick_decided; /* descriptors the last decision published */
+	enum vq_refuse_reason broken_reason; /* what broke it, while broken */
 
 	union {
 		struct vq_split split;
@@ -154,6 +155,7 @@ static inline void vq_refuse(struct virtqueue *vq, enum vq_refuse_reason reason)
 static inline void vq_mark_broken(struct virtqueue *vq, enum vq_refuse_reason reason)
 {
 	vq_refuse(vq, reason);
+	vq->broken_reason = reason;
 	vq->broken = true;
 }
 

@@ -15,6 +15,7 @@
 #   pair_cleanup                       kill what is left, by PID; remove prefixes
 #   pair_mbufs_in_use                  after a "dump_mempool": mbufs out of mb_pool_0, and its size
 #
+# Environment: PAIR_LOG_LEVEL, PAIR_BACK_LOG_LEVEL (--log-level of either side).
 # Logs: $PAIR_DIR/front.log and $PAIR_DIR/back.log. Processes, sockets and
 # EAL file prefixes are unique per pair.
 
@@ -44,7 +45,8 @@ pair_init() {
 pair_start_backend() {
 	mkfifo "$PAIR_DIR/back.in"
 	stdbuf -oL dpdk-testpmd -l 0,1 --main-lcore 0 "${PAIR_EAL[@]}" \
-		--file-prefix="vpmd-back-$PAIR_ID" --vdev "$PAIR_VHOST" -- -a "${PAIR_APP[@]}" \
+		--file-prefix="vpmd-back-$PAIR_ID" --vdev "$PAIR_VHOST" \
+		${PAIR_BACK_LOG_LEVEL:+--log-level="$PAIR_BACK_LOG_LEVEL"} -- -a "${PAIR_APP[@]}" \
 		<"$PAIR_DIR/back.in" >"$PAIR_DIR/back.log" 2>&1 &
 	PAIR_BACK_PID=$!
 	exec 4>"$PAIR_DIR/back.in"

@@ -10,6 +10,7 @@
 
 #include <ethdev_driver.h>
 #include <rte_memzone.h>
+#include <rte_spinlock.h>
 
 #include <vpmd/vhost_user.h>
 #include <vpmd/virtio_dev.h>
@@ -113,6 +114,7 @@ struct vpmd_rxq {
 	struct rte_mbuf *partial_head;
 	struct rte_mbuf *partial_tail;
 	uint16_t partial_left;
+	bool broken_said;     /* the ring's breakage was announced (vpmd_link.c) */
 	struct vpmd_queue_stats stats;
 };
 
@@ -130,6 +132,7 @@ struct vpmd_txq {
 	bool hdr_offload;     /* CSUM: checksum and TSO requests go in the header */
 	/* Pool of the packets a completion may put back raw; see vpmd_tx.c. */
 	struct rte_mempool *raw_free_pool;
+	bool broken_said;     /* the ring's breakage was announced (vpmd_link.c) */
 	struct vpmd_queue_stats stats;
 };
 
@@ -173,6 +176,8 @@ struct vpmd_adapter {
 	bool device_up;   /* negotiated, rings live (false while the backend is away) */
 	bool running;     /* the datapath may touch the rings; see vpmd_burst_enter() */
 	uint64_t reconnects; /* times the device was lost under a started port (backend gone, reset) */
+	uint64_t rings_broken; /* rings given up on since probe: the device wrote what it must not */
+	bool ctrl_broken_said; /* the control ring's breakage was announced */
 	/* The link as the device reports it (config STATUS), and its speed and duplex. */
 	bool carrier;
 	uint32_t link_speed;  /* Mbit/s */
@@ -186,6 +191,15 @@ struct vpmd_adapter {
 	uint64_t rss_hf;
 	struct virtio_net_rss rss;
 	struct vpmd_rx_filter *rx_filter; /* NULL: no filtering (vpmd_ctrl.c) */
+	/*
+	 * The ring counters of virtqueues gone (each reconnect, stop and reset
+	 * makes new ones), by virtio queue index (2 * args.queues), so that
+	 * xstats count for the port's life. stats_lock keeps a stats reader
+	 * (xstats and stats on any thread) off a queue or a ring being
+	 * replaced: whoever frees or swaps one takes it (vpmd_queue.c).
+	 */
+	struct vq_stats *ring_totals;
+	rte_spinlock_t stats_lock;
 	/* Telemetry readers inside the adapter; see vpmd_telemetry.c. */
 	uint32_t readers;
 	bool closing;     /* dev_close has begun: readers keep out */
@@ -227,6 +241,9 @@ void vpmd_rx_bursts_wait(struct rte_eth_dev *dev);
 int vpmd_monitor_start(struct rte_eth_dev *dev);
 void vpmd_monitor_stop(struct rte_eth_dev *dev);
 void vpmd_link_report(struct rte_eth_dev *dev);
+/* Each broken ring's name ("rx0", "tx0", "ctrl") to @fn; the rings must be live. */
+void vpmd_broken_rings(const struct rte_eth_dev *dev, void (*fn)(void *arg, const char *name),
+		       void *arg);
 
 /* vpmd_ctrl.c: control queue, rx mode, MAC and VLAN filter ops */
 struct vpmd_ctrl;
@@ -246,6 +263,8 @@ void vpmd_ctrl_lock(struct vpmd_adapter *ad);
 void vpmd_ctrl_unlock(struct vpmd_adapter *ad);
 uint64_t vpmd_ctrl_rx_offload_capa(const struct rte_eth_dev *dev);
 void vpmd_ctrl_stats(const struct rte_eth_dev *dev, struct virtio_net_ctrl_stats *out);
+/* The control queue's ring while the device is up with one, else NULL. */
+const struct virtqueue *vpmd_ctrl_vq(const struct vpmd_adapter *ad);
 int vpmd_promiscuous_enable(struct rte_eth_dev *dev);
 int vpmd_promiscuous_disable(struct rte_eth_dev *dev);
 int vpmd_allmulticast_enable(struct rte_eth_dev *dev);

@@ -48,6 +48,12 @@ struct vpmd_bus_ops {
 	bool (*present)(const struct vpmd_adapter *ad);
 	/* Before negotiation (vhost-user: the memory table). Optional. */
 	int (*prepare)(struct vpmd_adapter *ad);
+	/*
+	 * Tell the device the MTU the port uses, where the bus has a way
+	 * (vhost-user: NET_SET_MTU). Optional; -ENOTSUP when this device
+	 * cannot be told.
+	 */
+	int (*set_mtu)(struct vpmd_adapter *ad, uint16_t mtu);
 	/* Queue pairs the device has. */
 	uint16_t (*max_queue_pairs)(const struct vpmd_adapter *ad);
 	/* Index of the control queue for the negotiated features, or -ENOTSUP. */

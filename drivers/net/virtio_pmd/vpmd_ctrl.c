@@ -606,6 +606,11 @@ int vpmd_ctrl_replay(struct rte_eth_dev *dev)
 	return 0;
 }
 
+const struct virtqueue *vpmd_ctrl_vq(const struct vpmd_adapter *ad)
+{
+	return ad->ctrl != NULL ? ad->ctrl->vq : NULL;
+}
+
 void vpmd_ctrl_stats(const struct rte_eth_dev *dev, struct virtio_net_ctrl_stats *out)
 {
 	struct vpmd_adapter *ad = vpmd_adapter_of(dev);

@@ -32,6 +32,8 @@ RTE_LOG_REGISTER(vpmd_logtype_driver, pmd.net.vpmd.driver, NOTICE);
 /* A coalesced TCP packet: 64 KiB of IP datagram behind its Ethernet header. */
 #define VPMD_MAX_LRO_PKTLEN (UINT16_MAX + RTE_ETHER_HDR_LEN)
 
+static uint16_t vpmd_max_mtu(const struct vpmd_adapter *ad);
+
 /* What we ask of the device; devargs may add or remove some. */
 static uint64_t supported_features(const struct vpmd_devargs *a)
 {
@@ -81,6 +83,17 @@ static int vpmd_dev_configure(struct rte_eth_dev *dev)
 	if ((conf->rxmode.offloads & RTE_ETH_RX_OFFLOAD_TCP_LRO) && !ad->args.mrg_rxbuf) {
 		VPMD_DRV_LOG(ERR, ad->name, "LRO needs mergeable rx buffers (mrg_rxbuf=1)");
 		return -EINVAL;
+	}
+	/*
+	 * ethdev has already made the port's MTU the application's, or 1500
+	 * when it left it at 0: the mtu devarg is the port's own default, so
+	 * it stands in for 1500 (ethdev checked 1500; the devarg was checked
+	 * against the port's largest at probe).
+	 */
+	if (ad->args.mtu != 0 && conf->rxmode.mtu == RTE_ETHER_MTU &&
+	    ad->args.mtu <= vpmd_max_mtu(ad)) {
+		dev->data->mtu = ad->args.mtu;
+		dev->data->dev_conf.rxmode.mtu = ad->args.mtu;
 	}
 	ad->features_offload = vpmd_offload_features(conf->rxmode.offloads, conf->txmode.offloads) |
 			       vpmd_rss_features(dev);
@@ -197,6 +210,11 @@ static int adapter_init(struct rte_eth_dev *dev)
 	/* The devargs MAC, or the one probe took from the device or drew; no others. */
 	memset(dev->data->mac_addrs, 0, VPMD_MAC_ADDRS * RTE_ETHER_ADDR_LEN);
 	rte_ether_addr_copy(&ad->args.mac, dev->data->mac_addrs);
+	if (ad->args.mtu > vpmd_max_mtu(ad)) {
+		VPMD_INIT_LOG(ERR, "%s: mtu=%u is above the largest this port takes, %u", ad->name,
+			      ad->args.mtu, vpmd_max_mtu(ad));
+		return -EINVAL;
+	}
 	dev->data->mtu = ad->args.mtu ? ad->args.mtu : RTE_ETHER_MTU;
 	ad->reconnects = 0;
 	return 0;
@@ -207,6 +225,8 @@ int vpmd_dev_close(struct rte_eth_dev *dev)
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return 0;
 	adapter_release(dev);
+	rte_free(vpmd_adapter_of(dev)->ring_totals);
+	vpmd_adapter_of(dev)->ring_totals = NULL;
 	/* ethdev frees mac_addrs with the port. */
 	return 0;
 }
@@ -268,12 +288,29 @@ static int vpmd_dev_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *
 	return 0;
 }
 
-/* ethdev records the MTU in dev->data once we accept it. */
+/*
+ * ethdev records the MTU in dev->data once we accept it. A device that
+ * can be told (vhost-user NET_SET_MTU) is told now if it is up, else at
+ * its next bring-up.
+ */
 static int vpmd_mtu_set(struct rte_eth_dev *dev, uint16_t mtu)
 {
-	if (mtu < RTE_ETHER_MIN_MTU || mtu > vpmd_max_mtu(vpmd_adapter_of(dev)))
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	int rc = 0;
+
+	if (mtu < RTE_ETHER_MIN_MTU || mtu > vpmd_max_mtu(ad))
 		return -EINVAL;
-	return 0;
+	vpmd_ctrl_lock(ad);
+	if (ad->device_up && ad->bus->set_mtu != NULL) {
+		rc = ad->bus->set_mtu(ad, mtu);
+		if (rc == -ENOTSUP)
+			rc = 0;
+		else if (rc < 0)
+			VPMD_DRV_LOG(ERR, ad->name, "the device refused MTU %u: %s", mtu,
+				     rte_strerror(-rc));
+	}
+	vpmd_ctrl_unlock(ad);
+	return rc;
 }
 
 static int vpmd_burst_mode_get(struct rte_eth_dev *dev, uint16_t queue_id,
@@ -359,8 +396,11 @@ int vpmd_ethdev_init(struct rte_eth_dev *dev, const struct vpmd_bus_ops *bus,
 	ad->carrier = true;
 	ad->features_supported = supported_features(&ad->args);
 
+	rte_spinlock_init(&ad->stats_lock);
+	/* Rings' counters for the port's life: an rx and a tx ring per pair. */
+	ad->ring_totals = rte_zmalloc(ad->name, 2u * args->queues * sizeof(*ad->ring_totals), 0);
 	dev->data->mac_addrs = rte_zmalloc(ad->name, VPMD_MAC_ADDRS * RTE_ETHER_ADDR_LEN, 0);
-	if (dev->data->mac_addrs == NULL)
+	if (dev->data->mac_addrs == NULL || ad->ring_totals == NULL)
 		return -ENOMEM;
 	rc = adapter_init(dev);
 	if (rc < 0)
@@ -382,4 +422,6 @@ void vpmd_ethdev_uninit(struct rte_eth_dev *dev)
 	vpmd_ctrl_fini(dev);
 	if (ad->bus != NULL)
 		ad->bus->transport_fini(ad);
+	rte_free(ad->ring_totals);
+	ad->ring_totals = NULL;
 }

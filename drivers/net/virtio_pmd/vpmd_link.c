@@ -16,10 +16,19 @@
  * Starting afresh is the point: whatever the old device left half done in
  * the rings died with it, and both sides agree on a ring that restarts at
  * index 0 with both wrap counters at 1, split or packed alike.
+ *
+ * A device that writes into a ring what it must not (vq_refuse_reason)
+ * has that entry refused and counted; when the ring cannot go on, the
+ * ring code gives up on it (broken) and the datapath leaves it. The
+ * monitor says so once per ring: in the log, and by an
+ * RTE_ETH_EVENT_INTR_RESET event, the application's cue to reset the
+ * port (rte_eth_dev_reset), which makes new rings; a reconnect does too.
+ * The link stays as the device reports it: the other rings still work.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <rte_alarm.h>
 #include <rte_pause.h>
@@ -108,6 +117,46 @@ int vpmd_link_config_read(struct vpmd_adapter *ad, bool *carrier)
 }
 
 /*
+ * What the negotiated device says of itself in its configuration, at each
+ * bring-up (a backend that reconnects may be another one): its MAC, taken
+ * as the port's while the port still has the one probe chose and devargs
+ * did not set one; and its MTU, the largest the port may use (5.1.4.1).
+ * Then the port's MTU is offered to the device where the bus can
+ * (vhost-user NET_SET_MTU). A device that cannot be read is no error:
+ * a vhost-user backend needs the CONFIG protocol feature for it.
+ */
+static void device_config_learn(struct rte_eth_dev *dev)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	struct rte_ether_addr *primary = &dev->data->mac_addrs[0];
+	struct virtio_net_dev_config cfg;
+	int rc;
+
+	if (virtio_net_config_read(&ad->vdev, ad->vdev.negotiated, &cfg) == 0) {
+		if (cfg.has_mac && !ad->args.mac_set &&
+		    rte_is_same_ether_addr(primary, &ad->args.mac)) {
+			memcpy(ad->args.mac.addr_bytes, cfg.mac, RTE_ETHER_ADDR_LEN);
+			rte_ether_addr_copy(&ad->args.mac, primary);
+		}
+		if (cfg.mtu != 0) {
+			ad->device_mtu = cfg.mtu;
+			if (dev->data->mtu > cfg.mtu) {
+				VPMD_DRV_LOG(WARNING, ad->name,
+					     "MTU %u is above the device's %u: %u taken",
+					     dev->data->mtu, cfg.mtu, cfg.mtu);
+				dev->data->mtu = cfg.mtu;
+			}
+		}
+	}
+	if (ad->bus->set_mtu != NULL) {
+		rc = ad->bus->set_mtu(ad, dev->data->mtu);
+		if (rc < 0 && rc != -ENOTSUP)
+			VPMD_DRV_LOG(WARNING, ad->name, "the device did not take MTU %u: %s",
+				     dev->data->mtu, rte_strerror(-rc));
+	}
+}
+
+/*
  * Take the rings back from the device and free what is on them. A device
  * that has a per-queue stop (vhost-user) has each queue torn down while
  * it is still there, then is reset; one that has not (PCI: it may write a
@@ -162,10 +211,12 @@ int vpmd_device_up(struct rte_eth_dev *dev)
 		return rc;
 	}
 	log_features(ad);
+	device_config_learn(dev);
 
 	rc = vpmd_queues_start(dev);
 	if (rc < 0)
 		goto fail;
+	ad->ctrl_broken_said = false;
 	rc = vpmd_ctrl_start(dev);
 	if (rc < 0)
 		goto fail;
@@ -217,11 +268,82 @@ static void link_set(struct rte_eth_dev *dev, bool up)
 		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
 }
 
+void vpmd_broken_rings(const struct rte_eth_dev *dev, void (*fn)(void *arg, const char *name),
+		       void *arg)
+{
+	const struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	const struct virtqueue *cvq = vpmd_ctrl_vq(ad);
+	char name[16];
+	uint16_t q;
+
+	for (q = 0; q < dev->data->nb_rx_queues; q++) {
+		const struct vpmd_rxq *rxq = dev->data->rx_queues[q];
+
+		if (rxq != NULL && rxq->vq != NULL && vq_is_broken(rxq->vq)) {
+			snprintf(name, sizeof(name), "rx%u", q);
+			fn(arg, name);
+		}
+	}
+	for (q = 0; q < dev->data->nb_tx_queues; q++) {
+		const struct vpmd_txq *txq = dev->data->tx_queues[q];
+
+		if (txq != NULL && txq->vq != NULL && vq_is_broken(txq->vq)) {
+			snprintf(name, sizeof(name), "tx%u", q);
+			fn(arg, name);
+		}
+	}
+	if (cvq != NULL && vq_is_broken(cvq))
+		fn(arg, "ctrl");
+}
+
+/* Say once that @vq (ring @name) is broken; true if that is news. */
+static bool broken_news(struct vpmd_adapter *ad, const char *name,
+			const struct virtqueue *vq, bool *said)
+{
+	if (vq == NULL || !vq_is_broken(vq) || *said)
+		return false;
+	*said = true;
+	ad->rings_broken++;
+	VPMD_DRV_LOG(ERR, ad->name,
+		     "queue broken: ring %s, the device wrote a used entry it must not (%s); "
+		     "its packets stop until the port is reset or the device reconnects",
+		     name, vq_broken_reason(vq));
+	return true;
+}
+
+/* Announce rings that broke since the last tick; true if any did. */
+static bool broken_rings_news(struct rte_eth_dev *dev)
+{
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	bool news = false;
+	char name[16];
+	uint16_t q;
+
+	for (q = 0; q < dev->data->nb_rx_queues; q++) {
+		struct vpmd_rxq *rxq = dev->data->rx_queues[q];
+
+		snprintf(name, sizeof(name), "rx%u", q);
+		if (rxq != NULL && broken_news(ad, name, rxq->vq, &rxq->broken_said))
+			news = true;
+	}
+	for (q = 0; q < dev->data->nb_tx_queues; q++) {
+		struct vpmd_txq *txq = dev->data->tx_queues[q];
+
+		snprintf(name, sizeof(name), "tx%u", q);
+		if (txq != NULL && broken_news(ad, name, txq->vq, &txq->broken_said))
+			news = true;
+	}
+	if (broken_news(ad, "ctrl", vpmd_ctrl_vq(ad), &ad->ctrl_broken_said))
+		news = true;
+	return news;
+}
+
 static void monitor(void *arg)
 {
 	struct rte_eth_dev *dev = arg;
 	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
 	int link = -1; /* the change to report, once the lock is released */
+	bool broken = false; /* the same for a ring newly broken */
 	int rc;
 
 	/* Control-queue ops on the application's thread use the device too. */
@@ -241,6 +363,8 @@ static void monitor(void *arg)
 			VPMD_DRV_LOG(INFO, ad->name, "device reports link %s", carrier ? "up" : "down");
 			link = carrier;
 		}
+		if (ad->device_up)
+			broken = broken_rings_news(dev);
 	} else if (ad->bus->reattach(dev) == 0) {
 		rc = vpmd_device_up(dev);
 		if (rc == 0) {
@@ -257,6 +381,8 @@ static void monitor(void *arg)
 	/* An LSC callback may call the ops: not under the lock. */
 	if (link >= 0)
 		vpmd_link_report(dev);
+	if (broken)
+		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_RESET, NULL);
 	if (rte_eal_alarm_set(MONITOR_PERIOD_US, monitor, dev) != 0)
 		VPMD_DRV_LOG(ERR, ad->name, "cannot re-arm the link monitor: no reconnect");
 }

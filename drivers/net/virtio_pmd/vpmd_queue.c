@@ -46,6 +46,17 @@ static int ring_size(const struct vpmd_adapter *ad, uint16_t nb_desc, uint16_t *
 	return 0;
 }
 
+/*
+ * Set queue slot @slot to @q (a queue whole, or NULL before the caller
+ * frees what it held) as stats readers see it: under their lock.
+ */
+static void slot_set(struct vpmd_adapter *ad, void **slot, void *q)
+{
+	rte_spinlock_lock(&ad->stats_lock);
+	*slot = q;
+	rte_spinlock_unlock(&ad->stats_lock);
+}
+
 static const struct rte_memzone *ring_reserve(const struct rte_eth_dev *dev, const char *kind,
 					      uint16_t queue_id, uint16_t size,
 					      unsigned int socket_id)
@@ -105,7 +116,7 @@ int vpmd_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id, uint16_t nb_
 	rxq->port_id = dev->data->port_id;
 	rxq->queue_id = queue_id;
 	rxq->nb_desc = size;
-	dev->data->rx_queues[queue_id] = rxq;
+	slot_set(ad, &dev->data->rx_queues[queue_id], rxq);
 	return 0;
 }
 
@@ -146,7 +157,7 @@ int vpmd_tx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id, uint16_t nb_
 								     : RTE_MIN(size / 4, 32);
 	if (txq->free_thresh >= size)
 		txq->free_thresh = size / 2;
-	dev->data->tx_queues[queue_id] = txq;
+	slot_set(ad, &dev->data->tx_queues[queue_id], txq);
 	return 0;
 }
 
@@ -173,30 +184,50 @@ static void txq_drain(struct vpmd_txq *txq)
 			rte_pktmbuf_free(vpmd_tx_cookie_mbuf(m));
 }
 
+/*
+ * Put @vq's counters into the port's totals for queue @index and destroy
+ * it; the datapath has left it. Under the stats lock, so that a reader
+ * sees the counts either in the ring or in the totals, never both or none.
+ */
+static void vq_retire(struct vpmd_adapter *ad, struct virtqueue **vq, uint16_t index)
+{
+	struct virtqueue *old = *vq;
+
+	if (old == NULL)
+		return;
+	rte_spinlock_lock(&ad->stats_lock);
+	vq_stats_add(&ad->ring_totals[index], vq_get_stats(old));
+	*vq = NULL;
+	rte_spinlock_unlock(&ad->stats_lock);
+	vq_destroy(old);
+}
+
 void vpmd_rx_queue_release(struct rte_eth_dev *dev, uint16_t queue_id)
 {
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
 	struct vpmd_rxq *rxq = dev->data->rx_queues[queue_id];
 
 	if (rxq == NULL)
 		return;
+	slot_set(ad, &dev->data->rx_queues[queue_id], NULL);
 	rxq_drain(rxq);
-	vq_destroy(rxq->vq);
+	vq_retire(ad, &rxq->vq, VPMD_RXQ_INDEX(queue_id));
 	rte_memzone_free(rxq->mz);
 	rte_free(rxq);
-	dev->data->rx_queues[queue_id] = NULL;
 }
 
 void vpmd_tx_queue_release(struct rte_eth_dev *dev, uint16_t queue_id)
 {
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
 	struct vpmd_txq *txq = dev->data->tx_queues[queue_id];
 
 	if (txq == NULL)
 		return;
+	slot_set(ad, &dev->data->tx_queues[queue_id], NULL);
 	txq_drain(txq);
-	vq_destroy(txq->vq);
+	vq_retire(ad, &txq->vq, VPMD_TXQ_INDEX(queue_id));
 	rte_memzone_free(txq->mz);
 	rte_free(txq);
-	dev->data->tx_queues[queue_id] = NULL;
 }
 
 /* (Re)create @vq over @mz with the negotiated features and give it to the device. */
@@ -213,15 +244,18 @@ static int vq_bring_up(struct vpmd_adapter *ad, struct virtqueue **vq,
 		.notify = virtio_dev_notify,
 		.notify_ctx = &ad->vdev,
 	};
+	struct virtqueue *fresh;
 	int rc;
 
-	vq_destroy(*vq);
-	*vq = NULL;
-	rc = vq_create(&cfg, mz->addr, vpmd_mz_dev_addr(ad->bus->dev_addr_iova, mz, 0), vq);
+	vq_retire(ad, vq, index);
+	rc = vq_create(&cfg, mz->addr, vpmd_mz_dev_addr(ad->bus->dev_addr_iova, mz, 0), &fresh);
 	if (rc < 0) {
 		VPMD_DRV_LOG(ERR, ad->name, "queue %u: %s", index, rte_strerror(-rc));
 		return rc;
 	}
+	rte_spinlock_lock(&ad->stats_lock);
+	*vq = fresh;
+	rte_spinlock_unlock(&ad->stats_lock);
 	rc = virtio_dev_setup_queue(&ad->vdev, *vq);
 	if (rc < 0)
 		VPMD_DRV_LOG(ERR, ad->name, "queue %u: device setup: %s", index,
@@ -244,6 +278,7 @@ int vpmd_queues_start(struct rte_eth_dev *dev)
 		rxq->hdr_offload = virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_GUEST_CSUM);
 		rxq->lro = virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_GUEST_TSO4) ||
 			   virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_GUEST_TSO6);
+		rxq->broken_said = false;
 		rc = vq_bring_up(ad, &rxq->vq, rxq->mz, rxq->nb_desc, VPMD_RXQ_INDEX(q));
 		if (rc < 0)
 			return rc;
@@ -261,6 +296,7 @@ int vpmd_queues_start(struct rte_eth_dev *dev)
 		txq->hdr_size = virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_HASH_REPORT)
 					? VPMD_HDR_HASH_SIZE
 					: VPMD_HDR_SIZE;
+		txq->broken_said = false;
 		rc = vq_bring_up(ad, &txq->vq, txq->mz, txq->nb_desc, VPMD_TXQ_INDEX(q));
 		if (rc < 0)
 			return rc;

@@ -3,8 +3,13 @@
  * Basic stats and xstats. The xstats come from one table of
  * {name, offset} per queue kind (as DPDK's virtio does), so names and
  * values cannot drift apart. The ring's own counters (kicks, refusals)
- * are the virtqueue's, counted since the port was last started; a stats
- * reset clears the queue counters only.
+ * count for the port's life: each reconnect, stop or reset makes new
+ * virtqueues, and the old ones' counts are kept in the port's totals
+ * (vpmd_queue.c). A stats reset clears the queue counters only.
+ *
+ * Readers run on any thread (the application's, telemetry's) while the
+ * link monitor may replace the rings: they read under the stats lock,
+ * which whoever frees or swaps a queue or a ring holds.
  */
 #include <stdio.h>
 #include <string.h>
@@ -105,10 +110,9 @@ static void table_entries(const char *kind, uint16_t q, const struct xstat_def *
  * @names, values if @values.
  */
 static void queue_entries(const char *kind, uint16_t q, const struct vpmd_queue_stats *qs,
-			  const struct virtqueue *vq, struct rte_eth_xstat_name *names,
+			  const struct vq_stats *vs, struct rte_eth_xstat_name *names,
 			  struct rte_eth_xstat *values, unsigned int *first)
 {
-	const struct vq_stats *vs = vq != NULL ? vq_get_stats(vq) : NULL;
 	unsigned int i, k = *first;
 
 	table_entries(kind, q, queue_xstats, N_QUEUE, qs, names, values, &k);
@@ -118,42 +122,54 @@ static void queue_entries(const char *kind, uint16_t q, const struct vpmd_queue_
 			snprintf(names[k].name, sizeof(names[k].name), "%s_q%u_refused_%s", kind, q,
 				 vq_refuse_reason_name(i));
 		if (values)
-			values[k] = (struct rte_eth_xstat){ k, vs ? vs->refused[i] : 0 };
+			values[k] = (struct rte_eth_xstat){ k, vs->refused[i] };
 	}
 	*first = k;
 }
 
-static void all_entries(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
-			struct rte_eth_xstat *values)
+/* Ring counters of virtio queue @index: the totals, and the live ring's if there is one. */
+static struct vq_stats ring_counts(const struct vpmd_adapter *ad, uint16_t index,
+				   const struct virtqueue *vq)
 {
-	struct virtio_net_ctrl_stats cs;
+	struct vq_stats sum = ad->ring_totals[index];
+
+	if (vq != NULL)
+		vq_stats_add(&sum, vq_get_stats(vq));
+	return sum;
+}
+
+/* With the stats lock held when @values (names never change under a reader). */
+static void all_entries(struct rte_eth_dev *dev, const struct virtio_net_ctrl_stats *ctrl,
+			struct rte_eth_xstat_name *names, struct rte_eth_xstat *values)
+{
+	const struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	static const struct vpmd_queue_stats none;
 	unsigned int first = 0;
+	struct vq_stats vs;
 	uint16_t q;
 
-	vpmd_ctrl_stats(dev, &cs);
 	for (; first < N_CTRL; first++) {
 		if (names)
 			snprintf(names[first].name, sizeof(names[first].name), "%s",
 				 ctrl_xstats[first].name);
 		if (values)
 			values[first] = (struct rte_eth_xstat){
-				first, u64_at(&cs, ctrl_xstats[first].offset) };
+				first, u64_at(ctrl, ctrl_xstats[first].offset) };
 	}
 
 	for (q = 0; q < dev->data->nb_rx_queues; q++) {
 		const struct vpmd_rxq *rxq = dev->data->rx_queues[q];
-		static const struct vpmd_queue_stats none;
 		const struct vpmd_queue_stats *qs = rxq ? &rxq->stats : &none;
 
-		queue_entries("rx", q, qs, rxq ? rxq->vq : NULL, names, values, &first);
+		vs = ring_counts(ad, VPMD_RXQ_INDEX(q), rxq ? rxq->vq : NULL);
+		queue_entries("rx", q, qs, &vs, names, values, &first);
 		table_entries("rx", q, rx_only_xstats, N_RX_ONLY, qs, names, values, &first);
 	}
 	for (q = 0; q < dev->data->nb_tx_queues; q++) {
 		const struct vpmd_txq *txq = dev->data->tx_queues[q];
-		static const struct vpmd_queue_stats none;
 
-		queue_entries("tx", q, txq ? &txq->stats : &none, txq ? txq->vq : NULL, names,
-			      values, &first);
+		vs = ring_counts(ad, VPMD_TXQ_INDEX(q), txq ? txq->vq : NULL);
+		queue_entries("tx", q, txq ? &txq->stats : &none, &vs, names, values, &first);
 	}
 }
 
@@ -164,24 +180,31 @@ int vpmd_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *na
 
 	if (names == NULL || size < n)
 		return (int)n;
-	all_entries(dev, names, NULL);
+	all_entries(dev, NULL, names, NULL);
 	return (int)n;
 }
 
 int vpmd_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats, unsigned int n)
 {
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
 	unsigned int count = xstats_count(dev);
+	struct virtio_net_ctrl_stats cs;
 
 	if (xstats == NULL || n < count)
 		return (int)count;
-	all_entries(dev, NULL, xstats);
+	vpmd_ctrl_stats(dev, &cs); /* takes the control lock: not under the spinlock */
+	rte_spinlock_lock(&ad->stats_lock);
+	all_entries(dev, &cs, NULL, xstats);
+	rte_spinlock_unlock(&ad->stats_lock);
 	return (int)count;
 }
 
 int vpmd_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)
 {
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
 	uint16_t q;
 
+	rte_spinlock_lock(&ad->stats_lock);
 	for (q = 0; q < dev->data->nb_rx_queues; q++) {
 		const struct vpmd_rxq *rxq = dev->data->rx_queues[q];
 
@@ -210,13 +233,16 @@ int vpmd_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)
 			stats->q_obytes[q] = txq->stats.bytes;
 		}
 	}
+	rte_spinlock_unlock(&ad->stats_lock);
 	return 0;
 }
 
 int vpmd_stats_reset(struct rte_eth_dev *dev)
 {
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
 	uint16_t q;
 
+	rte_spinlock_lock(&ad->stats_lock);
 	for (q = 0; q < dev->data->nb_rx_queues; q++) {
 		struct vpmd_rxq *rxq = dev->data->rx_queues[q];
 
@@ -229,5 +255,6 @@ int vpmd_stats_reset(struct rte_eth_dev *dev)
 		if (txq != NULL)
 			memset(&txq->stats, 0, sizeof(txq->stats));
 	}
+	rte_spinlock_unlock(&ad->stats_lock);
 	return 0;
 }

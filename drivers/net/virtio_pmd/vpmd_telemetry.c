@@ -289,6 +289,21 @@ static json_t *devargs_json(const struct vpmd_devargs *a)
 			 "event_idx", a->event_idx, "mtu", a->mtu, "speed", (json_int_t)a->speed);
 }
 
+static void broken_append(void *arg, const char *name)
+{
+	json_array_append_new(arg, json_string(name));
+}
+
+/* The rings given up on, by name; readable only while the rings are live. */
+static json_t *broken_json(const struct reader *r)
+{
+	json_t *names = json_array();
+
+	if (names != NULL && reader_rings(r))
+		vpmd_broken_rings(r->dev, broken_append, names);
+	return names;
+}
+
 static int cmd_status(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	char mac[RTE_ETHER_ADDR_FMT_SIZE];
@@ -301,7 +316,8 @@ static int cmd_status(const char *cmd, const char *params, struct rte_tel_data *
 		return -EINVAL;
 	ad = r.ad;
 	rte_ether_format_addr(mac, sizeof(mac), r.dev->data->mac_addrs);
-	obj = json_pack("{s:i, s:s, s:s, s:b, s:b, s:b, s:I, s:s, s:o, s:i, s:s, s:i, s:i, s:o, s:o}",
+	obj = json_pack("{s:i, s:s, s:s, s:b, s:b, s:b, s:I, s:o, s:I, s:s, s:o, s:i, s:s, s:i, s:i, "
+			"s:o, s:o}",
 			"port", r.port,
 			"name", ad->name,
 			"location", ad->location,
@@ -309,6 +325,8 @@ static int cmd_status(const char *cmd, const char *params, struct rte_tel_data *
 			"device_up", __atomic_load_n(&ad->device_up, __ATOMIC_RELAXED),
 			"running", reader_rings(&r),
 			"reconnects", (json_int_t)__atomic_load_n(&ad->reconnects, __ATOMIC_RELAXED),
+			"broken", broken_json(&r),
+			"rings_broken", (json_int_t)__atomic_load_n(&ad->rings_broken, __ATOMIC_RELAXED),
 			"layout", layout_of(ad),
 			"link", link_json(r.dev),
 			"mtu", r.dev->data->mtu,

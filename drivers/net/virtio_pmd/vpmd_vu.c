@@ -97,10 +97,24 @@ static int vu_ctrl_queue_index(const struct vpmd_adapter *ad)
 static int vu_check(struct rte_eth_dev *dev, bool *carrier)
 {
 	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	bool up = *carrier;
 
-	/* A connected backend is a link up: *carrier stays what bring-up read. */
-	(void)carrier;
-	return vhost_user_check_connection(ad->vu) == 0 ? 0 : -ECONNRESET;
+	if (vhost_user_check_connection(ad->vu) != 0)
+		return -ECONNRESET;
+	/*
+	 * The link is the device's STATUS where the backend lets us read its
+	 * configuration (the CONFIG protocol feature); else a connected
+	 * backend is a link up. A failed read is not a lost device: the
+	 * connection check says that.
+	 */
+	if (vpmd_link_config_read(ad, &up) == 0)
+		*carrier = up;
+	return 0;
+}
+
+static int vu_set_mtu(struct vpmd_adapter *ad, uint16_t mtu)
+{
+	return vhost_user_set_mtu(ad->vu, mtu);
 }
 
 static int vu_reattach(struct rte_eth_dev *dev)
@@ -130,6 +144,7 @@ const struct vpmd_bus_ops vpmd_bus_vhost_user = {
 	.attach = vu_attach,
 	.present = vu_present,
 	.prepare = vpmd_mem_regions_set,
+	.set_mtu = vu_set_mtu,
 	.max_queue_pairs = vu_max_queue_pairs,
 	.ctrl_queue_index = vu_ctrl_queue_index,
 	.check = vu_check,

@@ -86,6 +86,7 @@
 /* The protocol features this frontend implements, the default of cfg.protocol_features. */
 #define VHOST_USER_PROTOCOL_SUPPORTED                                                   \
 	((1ULL << VHOST_USER_PROTOCOL_F_MQ) | (1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK) | \
+	 (1ULL << VHOST_USER_PROTOCOL_F_NET_MTU) |                                       \
 	 (1ULL << VHOST_USER_PROTOCOL_F_CONFIG) |                                        \
 	 (1ULL << VHOST_USER_PROTOCOL_F_RESET_DEVICE) |                                  \
 	 (1ULL << VHOST_USER_PROTOCOL_F_STATUS))
@@ -230,6 +231,14 @@ uint32_t vhost_user_queue_num(const struct vhost_user *vu);
  * on it. Queues are stopped first. Returns 0 or a negative errno.
  */
 int vhost_user_reset_owner(struct vhost_user *vu);
+
+/**
+ * NET_SET_MTU: tell the backend the MTU the driver uses, as a virtio-net
+ * device's mtu field would otherwise (5.1.4). 0, -ENOTSUP without the
+ * NET_MTU protocol feature, -ENOTCONN, or another negative errno
+ * (-EIO when the backend refused the MTU).
+ */
+int vhost_user_set_mtu(struct vhost_user *vu, uint16_t mtu);
 
 /*
  * Control queue (with cfg.ctrl_queue).

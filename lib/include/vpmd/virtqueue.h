@@ -273,7 +273,11 @@ uint16_t vq_size(const struct virtqueue *vq);
 uint16_t vq_index(const struct virtqueue *vq);
 enum vq_layout vq_get_layout(const struct virtqueue *vq);
 bool vq_is_broken(const struct virtqueue *vq);
+/** The refuse reason's name that broke the queue ("idx_jump", ...), NULL if it is not broken. */
+const char *vq_broken_reason(const struct virtqueue *vq);
 const struct vq_stats *vq_get_stats(const struct virtqueue *vq);
+/** Add every counter of @s to @sum (totals over virtqueues that came and went). */
+void vq_stats_add(struct vq_stats *sum, const struct vq_stats *s);
 void vq_ring_addrs(const struct virtqueue *vq, struct vq_ring_addrs *addrs);
 
 /**
