@@ -8,7 +8,8 @@
  * - at bring-up the port takes the device's MAC (no mac devarg, none set
  *   by the application);
  * - the link follows the device's STATUS: down when it clears LINK_UP,
- *   up again when it sets it, with the speed and duplex it reports;
+ *   up again when it sets it, with the speed and duplex it reports (as
+ *   settled by the device: autoneg);
  * - the device's mtu bounds the port's: the ethdev max_mtu says it.
  * Then stop and close give every mbuf back.
  */
@@ -108,9 +109,11 @@ static void check(struct env *env, struct fake_backend *fb)
 		     RTE_ETHER_ADDR_BYTES(&mac));
 	else
 		printf("the port took the device's MAC\n");
-	if (link.link_speed != 25000 || link.link_duplex != RTE_ETH_LINK_FULL_DUPLEX)
-		fail("link %u Mbit/s duplex %u: not the device's 25000 full", link.link_speed,
-		     link.link_duplex);
+	if (link.link_speed != 25000 || link.link_duplex != RTE_ETH_LINK_FULL_DUPLEX ||
+	    link.link_autoneg != RTE_ETH_LINK_AUTONEG)
+		fail("link %u Mbit/s duplex %u autoneg %u: not the device's 25000 full, as it "
+		     "settled on",
+		     link.link_speed, link.link_duplex, link.link_autoneg);
 	if (rte_eth_dev_info_get(env->vpmd.id, &info) != 0 || info.max_mtu != 4000)
 		fail("max_mtu %u, not the device's mtu 4000", info.max_mtu);
 

@@ -127,6 +127,25 @@ install -m 0644 "$case_file" "$stage/case.sh"
 } >"$stage/env"
 [ -f "$pmd_so" ] && install -m 0755 "$pmd_so" "$stage/lib/"
 [ -x "$vctl" ] && install -m 0755 "$vctl" "$stage/bin/"
+# A sanitized build (test/sanitize/): the driver and vctl need ASan's and
+# UBSan's runtimes, and testpmd must preload ASan's. The guest runs the
+# same Debian 12 as the host, so the host's libraries serve. A report
+# aborts testpmd (or fails its exit code, for a leak): the case fails.
+if [ -f "$pmd_so" ] && readelf -d "$pmd_so" 2>/dev/null | grep -q 'NEEDED.*libasan'; then
+	for lib in libasan.so.8 libubsan.so.1; do
+		install -m 0755 "$(readlink -f "$(gcc -print-file-name=$lib)")" "$stage/lib/$lib" ||
+			{ say "FAIL: no $lib to stage for the sanitized driver"; exit 1; }
+	done
+	install -m 0755 "$top/test/sanitize/bin/dpdk-testpmd" "$stage/bin/dpdk-testpmd"
+	install -m 0644 "$top/test/sanitize/lsan.supp" "$stage/lsan.supp"
+	cat >>"$stage/env" <<'ENV'
+export PATH=/case/bin:$PATH LD_LIBRARY_PATH=/case/lib VPMD_ASAN_RUNTIME=/case/lib/libasan.so.8
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1:detect_stack_use_after_return=0
+export LSAN_OPTIONS=suppressions=/case/lsan.supp:print_suppressions=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ENV
+	say "sanitized driver: ASan and UBSan runtimes staged in the guest"
+fi
 # The guest's way to set QEMU's exit code. Without a compiler the verdict
 # still comes from the serial log, and QEMU's exit code is not checked.
 debug_exit=0

@@ -1655,8 +1655,10 @@ static void assert_breaks(struct fx *fx, enum vq_refuse_reason reason, struct re
 	uint32_t len = 0;
 	struct rec *r;
 
+	assert_null(vq_broken_reason(fx->vq));
 	assert_int_equal(vq_get_used(fx->vq, &cookie, &len), -ENOTRECOVERABLE);
 	assert_true(vq_is_broken(fx->vq));
+	assert_string_equal(vq_broken_reason(fx->vq), vq_refuse_reason_name(reason));
 	for (int i = 0; i < VQ_REFUSE_MAX; i++)
 		assert_int_equal(st->refused[i], i == (int)reason ? 1 : 0);
 	assert_int_equal(vq_get_used(fx->vq, &cookie, &len), -ENOTRECOVERABLE);
@@ -1685,6 +1687,7 @@ static void assert_breaks(struct fx *fx, enum vq_refuse_reason reason, struct re
 
 	vq_reset(fx->vq);
 	assert_false(vq_is_broken(fx->vq));
+	assert_null(vq_broken_reason(fx->vq));
 	assert_int_equal(vq_num_inflight(fx->vq), 0);
 	assert_int_equal(vq_num_free(fx->vq), fx->p.size);
 	assert_position(fx, 0, true, 0, true);

@@ -182,6 +182,7 @@ struct vpmd_adapter {
 	bool carrier;
 	uint32_t link_speed;  /* Mbit/s */
 	bool link_full_duplex;
+	bool link_speed_from_device; /* the device said it (SPEED_DUPLEX), not the speed devarg */
 	struct vpmd_ctrl *ctrl; /* the control queue (vpmd_ctrl.c) */
 	uint16_t device_mtu;      /* the device's mtu (VIRTIO_NET_F_MTU, PCI); 0: none said */
 	uint16_t ctrl_queue_size; /* legacy PCI: the size the device gives the control queue */

@@ -112,6 +112,7 @@ int vpmd_link_config_read(struct vpmd_adapter *ad, bool *carrier)
 			ad->link_speed = cfg.speed_mbps;
 		if (cfg.duplex >= 0)
 			ad->link_full_duplex = cfg.duplex == 1;
+		ad->link_speed_from_device = cfg.speed_mbps != 0;
 	}
 	return 0;
 }
@@ -259,7 +260,13 @@ static void link_set(struct rte_eth_dev *dev, bool up)
 		.link_speed = up ? ad->link_speed : RTE_ETH_SPEED_NUM_NONE,
 		.link_duplex = ad->link_full_duplex ? RTE_ETH_LINK_FULL_DUPLEX
 						    : RTE_ETH_LINK_HALF_DUPLEX,
-		.link_autoneg = RTE_ETH_LINK_FIXED,
+		/*
+		 * virtio has no negotiation of its own: a speed the device
+		 * reports is the one it settled on, as a negotiated link's
+		 * would be; one the speed devarg set is fixed by us.
+		 */
+		.link_autoneg = ad->link_speed_from_device ? RTE_ETH_LINK_AUTONEG
+							   : RTE_ETH_LINK_FIXED,
 		.link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN,
 	};
 
