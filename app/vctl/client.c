@@ -63,6 +63,34 @@ int vctl_request(struct vctl_ctx *ctx, json_t **out, const char *cmd, const char
 	return 0;
 }
 
+int vctl_request_list(struct vctl_ctx *ctx, json_t **out)
+{
+	const char *k;
+	json_t *v, *ports, *e;
+	int rc;
+
+	*out = NULL;
+	rc = vctl_request(ctx, &v, "/vpmd/list", NULL);
+	if (rc < 0)
+		return rc;
+	/* Every command starts here: a list of another shape is no list at all. */
+	ports = json_object_get(v, "ports");
+	if (!json_is_integer(json_object_get(v, "count")) || !json_is_object(ports) ||
+	    json_integer_value(json_object_get(v, "count")) != (json_int_t)json_object_size(ports))
+		goto bad;
+	json_object_foreach(ports, k, e)
+		if (!json_is_object(e))
+			goto bad;
+	*out = v;
+	return 0;
+bad:
+	json_decref(v);
+	return vctl_fail(ctx, -EBADMSG,
+			 "%s: the reply to /vpmd/list is not a port list ({\"count\": N, \"ports\": "
+			 "{N objects}}): not net_vpmd's telemetry",
+			 ctx->tel.path);
+}
+
 int vctl_port_lookup(struct vctl_ctx *ctx, uint16_t port, json_t **entry)
 {
 	char key[8], names[256] = "";
@@ -72,7 +100,7 @@ int vctl_port_lookup(struct vctl_ctx *ctx, uint16_t port, json_t **entry)
 	int rc;
 
 	*entry = NULL;
-	rc = vctl_request(ctx, &list, "/vpmd/list", NULL);
+	rc = vctl_request_list(ctx, &list);
 	if (rc < 0)
 		return rc;
 	ports = json_object_get(list, "ports");

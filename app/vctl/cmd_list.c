@@ -42,7 +42,7 @@ static int run(struct vctl_ctx *ctx, int argc, char **argv)
 		return rc == VCTL_HELP ? 0 : rc;
 	if (optind < argc)
 		return vctl_usage(ctx, "list takes no arguments ('%s')", argv[optind]);
-	rc = vctl_request(ctx, &v, "/vpmd/list", NULL);
+	rc = vctl_request_list(ctx, &v);
 	if (rc < 0)
 		return rc;
 	json_object_set_new(v, "prefix", json_string(ctx->tel.prefix));

@@ -121,6 +121,8 @@ int vctl_connect(struct vctl_ctx *ctx);
 int vctl_request(struct vctl_ctx *ctx, json_t **out, const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /** The /vpmd/list entry of @port; a runtime error naming the ports when there is none. */
+/* /vpmd/list, checked to be a port list (-EBADMSG, said, if not). */
+int vctl_request_list(struct vctl_ctx *ctx, json_t **out);
 int vctl_port_lookup(struct vctl_ctx *ctx, uint16_t port, json_t **entry);
 
 /* table.c: aligned text tables. Numbers are right-aligned. */

@@ -66,8 +66,9 @@ if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
 	cp "$pmd_so" "$dir/librte_net_vpmd.so"
 	cp "$VCTL" "$dir/vctl"
 	chmod 755 "$dir/librte_net_vpmd.so" "$dir/vctl"
+	# A sanitized build's library needs ASan's runtime first (test/sanitize/).
 	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		env LD_PRELOAD="$dir/librte_net_vpmd.so" sleep 60 &
+		env LD_PRELOAD="${VPMD_ASAN_RUNTIME:+$VPMD_ASAN_RUNTIME:}$dir/librte_net_vpmd.so" sleep 60 &
 	pids+=($!)
 	for _ in $(seq 50); do grep -q librte_net_vpmd "/proc/$!/maps" 2>/dev/null && break; sleep 0.1; done
 	expect 1 "needs root" setpriv --reuid=nobody --regid=nogroup --clear-groups \

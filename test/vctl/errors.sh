@@ -171,6 +171,30 @@ fake nogreet nogreet
 expect 1 "no greeting within 300 ms" --prefix nogreet --timeout 300 list
 fake hangup hangup
 expect 1 "closed the connection instead of answering /vpmd/list" --prefix hangup list -j
+fake midclose midclose
+expect 1 "the reply to /vpmd/list is not JSON .*truncated" --prefix midclose list
+expect 1 "is not JSON" --prefix midclose -j status 0
+fake badgreet badgreet
+expect 1 "the greeting is not DPDK telemetry's" --prefix badgreet list
+expect 1 "greeting" --prefix badgreet -j stats 0
+fake shape shape
+for c in list "status 0" "stats 0" "ring 0 0 rx" "features 0"; do
+	# shellcheck disable=SC2086 # the command's words
+	expect 1 "the reply to /vpmd/list is not a port list" --prefix shape $c
+done
+
+# A server that stalls costs --timeout, not more: bounded per request.
+for m in silent nogreet; do
+	t0=$(date +%s%N)
+	expect 1 "within 300 ms" --prefix $m --timeout 300 status 0
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	if [ "$ms" -gt 2000 ]; then
+		echo "FAIL: vctl against a stalling server ($m) took $ms ms with --timeout 300"
+		failed=1
+	else
+		echo "ok: vctl against a stalling server ($m): $ms ms with --timeout 300"
+	fi
+done
 
 if [ "$failed" -ne 0 ]; then
 	echo "FAIL"

@@ -37,6 +37,10 @@ def answer(mode, request):
         return json.dumps({cmd: LIST}).encode()[:37]
     if mode == "wrongkey":
         return b'{"/other":1}'
+    if mode == "shape" and cmd != "/":
+        # JSON and the right key, but nothing where vctl looks.
+        value = {"count": "one", "ports": [1, {"name": 7}], "port": None, "queues": "x"}
+        return json.dumps({cmd: value}).encode()
     if cmd == "/":
         value = VPMD_COMMANDS if mode == "vpmd" else ["/", "/help", "/info"]
     elif mode == "vpmd" and request == "/vpmd/list":
@@ -52,13 +56,20 @@ def serve(conn, mode):
             conn.recv(1024)
             return
         greeting = {"version": "DPDK 22.11.11", "pid": os.getpid(), "max_output_len": 16384}
-        conn.send(json.dumps(greeting).encode())
+        if mode == "badgreet":
+            conn.send(b"\x01\x02 not a greeting")
+        else:
+            conn.send(json.dumps(greeting).encode())
         while True:
             request = conn.recv(1024)
             if not request or mode == "hangup":
                 return
             if mode == "silent":
                 continue
+            if mode == "midclose" and request.split(b",", 1)[0] != b"/":
+                # Half the reply, then the connection goes.
+                conn.send(answer("vpmd", request.decode(errors="replace"))[:20])
+                return
             conn.send(answer(mode, request.decode(errors="replace")))
 
 
