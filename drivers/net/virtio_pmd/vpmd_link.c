@@ -372,16 +372,30 @@ static void monitor(void *arg)
 		}
 		if (ad->device_up)
 			broken = broken_rings_news(dev);
-	} else if (ad->bus->reattach(dev) == 0) {
-		rc = vpmd_device_up(dev);
+	} else {
+		rc = ad->bus->reattach(dev);
+		if (rc == 0) {
+			rc = vpmd_device_up(dev);
+			if (rc < 0 && ad->bus->detach != NULL)
+				ad->bus->detach(ad); /* try again from scratch at the next tick */
+		}
 		if (rc == 0) {
 			ad->device_up = true;
-			VPMD_DRV_LOG(INFO, ad->name, "%s device at %s is back: link up",
-				     ad->bus->name, ad->location);
+			VPMD_DRV_LOG(INFO, ad->name, "%s device at %s is back: link up%s",
+				     ad->bus->name, ad->location,
+				     ad->reattach_failures ? " (after failed attempts)" : "");
+			ad->reattach_failures = 0;
 			link = 1;
-		} else if (ad->bus->detach != NULL) {
-			/* Try again from scratch at the next tick. */
-			ad->bus->detach(ad);
+		} else if (ad->reattach_failures++ == 0) {
+			/*
+			 * Once per outage: a backend that is not there yet, or one
+			 * that connects and then does not answer (a reply timeout on
+			 * every try), is said once, not every tick.
+			 */
+			VPMD_DRV_LOG(NOTICE, ad->name,
+				     "%s device at %s is not back (%s): trying again every %u ms",
+				     ad->bus->name, ad->location, rte_strerror(-rc),
+				     MONITOR_PERIOD_US / 1000);
 		}
 	}
 	vpmd_ctrl_unlock(ad);
