@@ -100,8 +100,6 @@ static ssize_t recv_msg(struct tel *t, char *buf, size_t len)
 static int greet(struct tel *t)
 {
 	char buf[4096];
-	json_error_t jerr;
-	json_t *g, *pid, *ver, *max;
 	ssize_t n;
 
 	n = recv_msg(t, buf, sizeof(buf));
@@ -111,7 +109,15 @@ static int greet(struct tel *t)
 	if (n < 0)
 		return fail(t, (int)n, "%s: the application closed the connection before greeting (%s)",
 			    t->path, strerror((int)-n));
-	g = json_loadb(buf, (size_t)n, 0, &jerr);
+	return tel_parse_greeting(t, buf, (size_t)n);
+}
+
+int tel_parse_greeting(struct tel *t, const char *buf, size_t len)
+{
+	json_error_t jerr;
+	json_t *g, *pid, *ver, *max;
+
+	g = json_loadb(buf, len, 0, &jerr);
 	pid = json_object_get(g, "pid");
 	ver = json_object_get(g, "version");
 	max = json_object_get(g, "max_output_len");

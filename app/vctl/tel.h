@@ -59,6 +59,15 @@ int tel_open(struct tel *t, const char *prefix, const char *want, int timeout_ms
  */
 int tel_request(struct tel *t, const char *cmd, const char *params, json_t **value);
 
+/**
+ * Check the greeting @buf (@len bytes, the server's first message) and
+ * take the application's pid and DPDK version from it. Returns 0, or
+ * -EPROTO when it is not {"version": string, "pid": int,
+ * "max_output_len": int}. Separate from the socket so that the fuzz
+ * target (test/fuzz/fuzz_vctl_tel.c) runs exactly this.
+ */
+int tel_parse_greeting(struct tel *t, const char *buf, size_t len);
+
 /** True if the application registered command @cmd ("/" lists them). */
 bool tel_has_command(struct tel *t, const char *cmd);
 

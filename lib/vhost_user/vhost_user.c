@@ -160,7 +160,8 @@ void vhost_user_destroy(struct vhost_user *vu)
 	vhost_user_disconnect(vu);
 	if (vu->listen_fd >= 0) {
 		close(vu->listen_fd);
-		unlink(vu->path);
+		/* Someone may have put their own file at path since: not ours to remove. */
+		vu_socket_unlink_own(vu->path, vu->listen_dev, vu->listen_ino);
 	}
 	vu_close_regions(vu);
 	free(vu);
@@ -354,7 +355,8 @@ int vhost_user_connect(struct vhost_user *vu)
 		ret = vu_socket_connect(vu->path, vu->connect_timeout_ms, &fd);
 	} else {
 		if (vu->listen_fd < 0) {
-			ret = vu_socket_listen(vu->path, &vu->listen_fd);
+			ret = vu_socket_listen(vu->path, &vu->listen_fd, &vu->listen_dev,
+					       &vu->listen_ino);
 			if (ret)
 				goto out;
 		}

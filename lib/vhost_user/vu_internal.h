@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <sys/un.h>
 
 #include <vpmd/vhost_user.h>
@@ -30,6 +31,8 @@ struct vhost_user {
 	uint16_t queue_size_max;
 
 	int listen_fd; /* server mode: kept across reconnects */
+	dev_t listen_dev; /* the socket file bound at path: only it is unlinked at close */
+	ino_t listen_ino;
 	int sock_fd;   /* -1 when not connected */
 
 	/* Per connection. */
@@ -64,7 +67,14 @@ static inline bool vu_protocol_features_on(const struct vhost_user *vu)
 
 /* vu_socket.c: AF_UNIX plumbing. Sockets are CLOEXEC and non-blocking. */
 int vu_socket_connect(const char *path, int timeout_ms, int *fd_out);
-int vu_socket_listen(const char *path, int *fd_out);
+/*
+ * Bind and listen on @path; give the socket file's device and inode. A
+ * stale socket at @path is replaced; a live one (-EADDRINUSE) or anything
+ * that is not a socket (bind's -EADDRINUSE) is left alone.
+ */
+int vu_socket_listen(const char *path, int *fd_out, dev_t *dev_out, ino_t *ino_out);
+/* Unlink @path only if it still is the socket file @dev/@ino that we bound. */
+void vu_socket_unlink_own(const char *path, dev_t dev, ino_t ino);
 int vu_socket_accept(int listen_fd, int timeout_ms, int *fd_out);
 /* 0 while the peer is there, -ECONNRESET on hangup or EOF, -EPROTO on unexpected data. */
 int vu_socket_check(int fd);

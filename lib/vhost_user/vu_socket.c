@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -89,7 +90,26 @@ out:
 	return ret;
 }
 
-int vu_socket_listen(const char *path, int *fd_out)
+/*
+ * Whether the socket at @path still has a listener: a non-blocking connect
+ * is refused at once by a socket nobody listens on (its process is gone),
+ * and succeeds, or finds a full backlog, when someone does.
+ */
+static bool vu_socket_is_live(const struct sockaddr_un *sa)
+{
+	bool live = true;
+	int fd;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return true;
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 && errno == ECONNREFUSED)
+		live = false;
+	close(fd);
+	return live;
+}
+
+int vu_socket_listen(const char *path, int *fd_out, dev_t *dev_out, ino_t *ino_out)
 {
 	struct sockaddr_un sa;
 	struct stat st;
@@ -99,9 +119,21 @@ int vu_socket_listen(const char *path, int *fd_out)
 	ret = vu_sockaddr(path, &sa);
 	if (ret)
 		goto out;
-	/* A socket left by a previous run would make bind fail; never remove anything else. */
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+	/*
+	 * A socket left by a run that died (SIGKILL gives no chance to
+	 * unlink) would make bind fail with EADDRINUSE forever: such a stale
+	 * socket is removed, and only that. A socket someone still listens on
+	 * is theirs (two servers on one path), and anything that is not a
+	 * socket (a file, a directory, a symlink, even one to a socket) is
+	 * not ours to delete: bind then fails and the caller says so.
+	 */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		if (vu_socket_is_live(&sa)) {
+			ret = -EADDRINUSE;
+			goto out;
+		}
 		unlink(path);
+	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		ret = -errno;
@@ -111,12 +143,31 @@ int vu_socket_listen(const char *path, int *fd_out)
 		ret = -errno;
 		goto out;
 	}
+	/*
+	 * Remember which file we made: at close only that file is removed,
+	 * not whatever has since been renamed onto the path. (fstat on the
+	 * socket would give the sockfs inode, not the file's: lstat the path.)
+	 */
+	if (lstat(path, &st) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	*dev_out = st.st_dev;
+	*ino_out = st.st_ino;
 	*fd_out = fd;
 	fd = -1;
 out:
 	if (fd >= 0)
 		close(fd);
 	return ret;
+}
+
+void vu_socket_unlink_own(const char *path, dev_t dev, ino_t ino)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == dev && st.st_ino == ino)
+		unlink(path);
 }
 
 int vu_socket_accept(int listen_fd, int timeout_ms, int *fd_out)
