@@ -384,6 +384,15 @@ static inline int packed_next_used(struct virtqueue *vq, uint16_t *id_out, uint3
 	uint16_t flags, id;
 	int state;
 
+	/*
+	 * A used descriptor may name a chain only the device could have seen.
+	 * One added but not published, given back, would be handed over by the
+	 * next publish with its buffers already freed (in order, a batch naming
+	 * it would free those before it too). Chains still unpublished when the
+	 * caller takes used ones are published first.
+	 */
+	if (p->pending_chains > 0)
+		vq_packed_publish(vq);
 	/* 2.8.21.2: read the descriptor only after its flags say it is used. */
 	flags = le16toh(__atomic_load_n(&desc->flags, __ATOMIC_ACQUIRE));
 	state = next_used_state(vq, flags);

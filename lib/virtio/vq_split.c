@@ -313,6 +313,20 @@ static inline int split_used_pending(struct virtqueue *vq)
 	return (uint16_t)(s->used_idx_seen - s->last_used_idx);
 }
 
+/*
+ * A used entry may name a chain only the device could have seen. One added
+ * but not yet published, given back, would leave its head in the avail
+ * ring for the next publish to hand over with its buffers already freed
+ * (the device then writing into them). Chains still unpublished when the
+ * caller takes used ones are published first: whatever the device says of
+ * them is then what it could say of any chain it has.
+ */
+static inline void split_publish_before_use(struct virtqueue *vq)
+{
+	if (vq->split.avail_published != vq->split.avail_idx)
+		vq_split_publish(vq);
+}
+
 static inline int split_get_used(struct virtqueue *vq, void **cookie, uint32_t *len)
 {
 	struct vq_split *s = &vq->split;
@@ -322,6 +336,7 @@ static inline int split_get_used(struct virtqueue *vq, void **cookie, uint32_t *
 
 	if (vq->batch_pending)
 		return take_from_batch(vq, cookie, len);
+	split_publish_before_use(vq);
 
 	for (;;) {
 		pending = split_used_pending(vq);
@@ -401,6 +416,7 @@ static uint16_t split_reclaim_in_order(struct virtqueue *vq, void **cookies, uin
 	if (n == max)
 		return n;
 
+	split_publish_before_use(vq);
 	/*
 	 * More done than in flight means the index is garbage too. Checked on
 	 * every call: vq_get_used() may have read the index, and it only

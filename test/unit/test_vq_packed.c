@@ -1543,13 +1543,14 @@ static void test_stale_chain_tail_is_not_used(void **state)
 	/*
 	 * A chain added but not published over that slot: its head still
 	 * holds the stale bits, the device knows nothing of it, and the
-	 * driver must neither see a used entry nor call it malformed.
+	 * driver must neither see a used entry nor call it malformed. Taking
+	 * used chains publishes it first (test_used_names_unpublished_chain).
 	 */
 	a = add_ok(fx, 0, 2); /* slots 1, 2 */
 	assert_false(vq_has_used(fx->vq));
+	pop_none(fx);
 	get_none(fx);
 	assert_false(vq_is_broken(fx->vq));
-	pop_none(fx);
 	/* And the ring goes on. */
 	kick_expect(fx, true);
 	complete(fx, a, 1);
@@ -1752,6 +1753,44 @@ static void test_bad_id_not_inflight(void **state)
 	model_packed_write_desc(&fx->model, 0, (uint16_t)((a->id + 1) % fx->p.size), 0,
 				model_packed_used_flags(true));
 	assert_breaks(fx, VQ_REFUSE_ID_NOT_INFLIGHT, RECS(a));
+}
+
+/*
+ * A used descriptor naming a chain added but not yet published (only a
+ * device that guesses ids writes one). Taking used chains publishes what is
+ * staged first, so the chain comes back once, already the device's, and no
+ * later publish writes its head's flags over a slot given back.
+ */
+static void test_used_names_unpublished_chain(void **state)
+{
+	struct fx *fx = *state;
+	struct vring_packed_desc *desc = fx->addrs.desc;
+	struct rec *a, *b;
+	uint16_t staged_flags;
+	void *cookie = NULL;
+	uint32_t len = 1;
+
+	a = add_ok(fx, 1, 0); /* slot 0 */
+	kick_expect(fx, true);
+	pop_rec(fx, a);
+	assert_int_equal(a->id, 0);
+	b = add_ok(fx, 1, 0); /* slot 1, id 1: staged */
+	assert_false(model_packed_avail_ready(&fx->model));
+
+	/* The device names chain b at a's slot. */
+	model_packed_write_desc(&fx->model, 0, 1, 0, model_packed_used_flags(true));
+	assert_int_equal(vq_get_used(fx->vq, &cookie, &len), 1);
+	assert_ptr_equal(cookie, b);
+	assert_int_equal(len, 0);
+	b->state = REC_FREE;
+	assert_int_equal(vq_num_inflight(fx->vq), 1);
+
+	/* b was the device's before it came back: a kick writes no slot again. */
+	staged_flags = desc[1].flags;
+	assert_true(vq_kick_prepare(fx->vq));
+	assert_int_equal(desc[1].flags, staged_flags);
+	assert_ptr_equal(vq_detach_unused(fx->vq), a);
+	assert_null(vq_detach_unused(fx->vq));
 }
 
 static void test_bad_id_duplicate(void **state)
@@ -2331,6 +2370,7 @@ int main(void)
 	    T(test_bad_id_range, p5),
 	    T(test_bad_id_range_max, p8),
 	    T(test_bad_id_not_inflight, p7),
+	    T(test_used_names_unpublished_chain, p4),
 	    T(test_bad_id_duplicate, p4),
 	    T(test_bad_len, p4),
 	    T(test_bad_len_readonly_chain, p4),

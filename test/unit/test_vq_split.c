@@ -440,6 +440,40 @@ static void test_publish_without_kick(void **state)
 	expect_used(f, COOKIE(1), 5);
 }
 
+/*
+ * A used entry naming a chain added but not yet published (only a device
+ * that guesses ids writes one). Taking used chains publishes what is staged
+ * first, so the chain comes back once, already the device's, and no later
+ * publish moves the avail index over a head given back.
+ */
+static void test_used_names_unpublished_chain(void **state)
+{
+	struct fix *f = *state;
+	uint16_t staged_head;
+	uint16_t avail_idx;
+
+	assert_int_equal(add_chain(f, 0, 1, 1, COOKIE(1), 0), 0);
+	vq_publish(f->vq);
+	pop_ok(f, &f->c); /* the device holds chain 1 */
+	assert_int_equal(add_chain(f, 64, 1, 1, COOKIE(2), 0), 0);
+	assert_int_equal(model_split_avail_idx(&f->m), 1); /* chain 2 is staged */
+	staged_head = le16toh(f->m.avail->ring[1]);
+
+	/* The device names chain 2 in a used entry. */
+	model_split_set_used_elem(&f->m, 0, staged_head, 0);
+	model_split_set_used_idx(&f->m, 1);
+	expect_used(f, COOKIE(2), 0);
+	avail_idx = model_split_avail_idx(&f->m);
+	assert_int_equal(avail_idx, 2);
+	assert_int_equal(vq_num_inflight(f->vq), 1);
+
+	/* Nothing left staged: a kick publishes nothing more. */
+	assert_true(vq_kick_prepare(f->vq));
+	assert_int_equal(model_split_avail_idx(&f->m), avail_idx);
+	assert_ptr_equal(vq_detach_unused(f->vq), COOKIE(1));
+	assert_null(vq_detach_unused(f->vq));
+}
+
 static void test_add_invalid(void **state)
 {
 	struct fix *f = *state;
@@ -2170,6 +2204,7 @@ int main(void)
 		T(test_ring_layout, setup_bare),
 		T(test_round_trip_single, setup_s8),
 		T(test_publish_without_kick, setup_s8),
+		T(test_used_names_unpublished_chain, setup_s8),
 		T(test_add_invalid, setup_s8),
 		T(test_ring_full, setup_s4),
 		T(test_chain_layout, setup_s8),

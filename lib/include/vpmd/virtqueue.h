@@ -214,6 +214,11 @@ void vq_get_kick_info(const struct virtqueue *vq, struct vq_kick_info *info);
  * moved by the batch size, 2.7.8; packed: one descriptor, the rest of the
  * batch's slots skipped, 2.8.9); the chains before it come back with @len
  * 0 (the device said nothing of them).
+ *
+ * Chains vq_add() left unpublished are published first (as by vq_publish(),
+ * without notifying): a chain given back is then one the device had, and
+ * no later publish hands it over again. The same holds for
+ * vq_get_used_bulk() and vq_reclaim_bulk().
  */
 int vq_get_used(struct virtqueue *vq, void **cookie, uint32_t *len);
 
