@@ -17,7 +17,8 @@
 #                meson test -C build-fuzz --suite fuzz)
 # Each target runs on a temporary copy of its seed corpus (the tree is never
 # written), one after another, under flock /tmp/vpmd-cpu.lock (the machine's
-# CPUs are shared). Prints per target: executions, seconds, exec/s, corpus
+# CPUs are shared; VPMD_CPU_LOCK names another lock, for a campaign run
+# niced beside other work). Prints per target: executions, seconds, exec/s, corpus
 # size at the end, outcome. Crash reproducers and logs are kept in
 # DIR/fuzz-artifacts/<target>/. Exit status: 0 if no target crashed.
 set -euo pipefail
@@ -116,7 +117,7 @@ for t in "${targets[@]}"; do
 	[ -d "$top/test/fuzz/corpus/fuzz_$t" ] && cp -R "$top/test/fuzz/corpus/fuzz_$t/." "$work/corpus/"
 	start=$(date +%s.%N)
 	outcome=ok
-	flock /tmp/vpmd-cpu.lock "$exe" "${bound[@]}" -timeout=10 -rss_limit_mb=2048 \
+	flock "${VPMD_CPU_LOCK:-/tmp/vpmd-cpu.lock}" "$exe" "${bound[@]}" -timeout=10 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$artifacts/" "$work/corpus" \
 		>"$work/log" 2>&1 || outcome=crash
 	end=$(date +%s.%N)
