@@ -177,6 +177,9 @@ expect 1 "is not JSON" --prefix midclose -j status 0
 fake badgreet badgreet
 expect 1 "the greeting is not DPDK telemetry's" --prefix badgreet list
 expect 1 "greeting" --prefix badgreet -j stats 0
+fake shortgreet shortgreet
+expect 1 "the greeting is not DPDK telemetry's" --prefix shortgreet list
+expect 1 "greeting" --prefix shortgreet -j status 0
 fake shape shape
 for c in list "status 0" "stats 0" "ring 0 0 rx" "features 0"; do
 	# shellcheck disable=SC2086 # the command's words

@@ -13,6 +13,10 @@ until killed, answering each client in its own thread. MODE:
   wrongkey   greets, then answers {"/other": 1} whatever the request
   silent     greets, then never answers
   nogreet    accepts and says nothing
+  badgreet   greets with bytes that are not JSON
+  shortgreet greets with a greeting cut short
+  midclose   greets, then sends half a reply and closes
+  shape      greets, then answers JSON with the right key but the wrong shape
   hangup     greets, then closes the connection at the first request
   dead       binds SOCKET and exits: a stale socket with no application behind it
 """
@@ -58,6 +62,9 @@ def serve(conn, mode):
         greeting = {"version": "DPDK 22.11.11", "pid": os.getpid(), "max_output_len": 16384}
         if mode == "badgreet":
             conn.send(b"\x01\x02 not a greeting")
+        elif mode == "shortgreet":
+            # The greeting cut short, as a server that dies while greeting leaves it.
+            conn.send(json.dumps(greeting).encode()[:25])
         else:
             conn.send(json.dumps(greeting).encode())
         while True:

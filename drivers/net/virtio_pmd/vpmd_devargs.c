@@ -35,10 +35,14 @@ static int parse_uint(const char *key, const char *value, unsigned long min, uns
 	unsigned long v;
 	char *end;
 
-	if (value == NULL || *value == '\0' || *value == '-')
+	/*
+	 * Decimal digits only: strtoul's base 0 would read "mtu=01500" as
+	 * octal 832 and take " 2" or "+2" too, all without a word.
+	 */
+	if (value == NULL || value[strspn(value, "0123456789")] != '\0' || *value == '\0')
 		return -EINVAL;
 	errno = 0;
-	v = strtoul(value, &end, 0);
+	v = strtoul(value, &end, 10);
 	if (errno != 0 || *end != '\0' || v < min || v > max)
 		return -EINVAL;
 	(void)key;
@@ -148,6 +152,17 @@ int vpmd_devargs_parse(const char *name, const char *args, enum vpmd_devargs_kin
 								     : VPMD_DEVARGS_LIST);
 				rc = -EINVAL;
 				goto out;
+			}
+			/*
+			 * kvargs hands every pair to the handler, so the last of
+			 * two would win unseen ("path=a,...,path=b"): refuse it.
+			 */
+			for (unsigned int j = 0; j < i; j++) {
+				if (strcmp(kv->pairs[j].key, key) == 0) {
+					VPMD_INIT_LOG(ERR, "%s: devarg '%s' given twice", name, key);
+					rc = -EINVAL;
+					goto out;
+				}
 			}
 		}
 		if (rte_kvargs_process(kv, NULL, handle_key, &ctx) < 0) {
