@@ -338,6 +338,35 @@ out:
 	return ret;
 }
 
+/*
+ * Server mode: accept a backend and negotiate. A backend that connected and
+ * went away before we took its connection (one that reconnects in a loop,
+ * then dies, leaves such connections queued) fails the handshake at once,
+ * as a closed peer: the next queued connection is taken, while the wait
+ * lasts. A backend that answers wrongly or not at all is an answer.
+ */
+static int server_accept(struct vhost_user *vu)
+{
+	int64_t deadline = vu_deadline(vu->connect_timeout_ms);
+	int fd = -1;
+	int ret;
+
+	for (;;) {
+		int64_t left = deadline - vu_now_ms();
+
+		ret = vu_socket_accept(vu->listen_fd, left > 0 ? (int)left : 0, &fd);
+		if (ret)
+			return ret;
+		vu->sock_fd = fd;
+		ret = vu_handshake(vu);
+		if (ret == 0)
+			return 0;
+		vhost_user_disconnect(vu);
+		if (ret != -ECONNRESET || vu_now_ms() >= deadline)
+			return ret;
+	}
+}
+
 int vhost_user_connect(struct vhost_user *vu)
 {
 	int fd = -1;
@@ -353,21 +382,20 @@ int vhost_user_connect(struct vhost_user *vu)
 	}
 	if (vu->mode == VHOST_USER_MODE_CLIENT) {
 		ret = vu_socket_connect(vu->path, vu->connect_timeout_ms, &fd);
-	} else {
-		if (vu->listen_fd < 0) {
-			ret = vu_socket_listen(vu->path, &vu->listen_fd, &vu->listen_dev,
-					       &vu->listen_ino);
-			if (ret)
-				goto out;
-		}
-		ret = vu_socket_accept(vu->listen_fd, vu->connect_timeout_ms, &fd);
-	}
-	if (ret)
+		if (ret)
+			goto out;
+		vu->sock_fd = fd;
+		ret = vu_handshake(vu);
+		if (ret)
+			vhost_user_disconnect(vu);
 		goto out;
-	vu->sock_fd = fd;
-	ret = vu_handshake(vu);
-	if (ret)
-		vhost_user_disconnect(vu);
+	}
+	if (vu->listen_fd < 0) {
+		ret = vu_socket_listen(vu->path, &vu->listen_fd, &vu->listen_dev, &vu->listen_ino);
+		if (ret)
+			goto out;
+	}
+	ret = server_accept(vu);
 out:
 	return ret;
 }

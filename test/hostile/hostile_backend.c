@@ -10,7 +10,8 @@
  *   hostile_backend (--client PATH | --server PATH) [--packed]
  *                   [--ctl FIFO] [--stall-after N]
  *
- * --packed only offers VIRTIO_F_RING_PACKED; the layout followed is the
+ * --stall-after N stops reading after N messages on every connection,
+ * until the driver hangs up. --packed only offers VIRTIO_F_RING_PACKED; the layout followed is the
  * one the driver negotiates. A line on the control FIFO arms a fault for
  * the next used entry written on a ring:
  *
@@ -255,9 +256,10 @@ int main(int argc, char **argv)
 		}
 		if (be->ctl_fd >= 0)
 			pfd[n++] = (struct pollfd){.fd = be->ctl_fd, .events = POLLIN};
-		if (be->conn_fd >= 0 && !be->stalled)
-			pfd[sock_at = (int)n++] =
-			    (struct pollfd){.fd = be->conn_fd, .events = POLLIN};
+		/* Stalled, it reads nothing, but sees the driver give up on it. */
+		if (be->conn_fd >= 0)
+			pfd[sock_at = (int)n++] = (struct pollfd){
+			    .fd = be->conn_fd, .events = be->stalled ? POLLRDHUP : POLLIN};
 		else if (be->conn_fd < 0 && be->listen_fd >= 0)
 			pfd[sock_at = (int)n++] =
 			    (struct pollfd){.fd = be->listen_fd, .events = POLLIN};
@@ -271,6 +273,13 @@ int main(int argc, char **argv)
 			be->conn_fd = accept4(be->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 			if (be->conn_fd >= 0)
 				say("accepted a connection");
+			continue;
+		}
+		if (be->stalled) {
+			/* The next connection gets the same treatment. */
+			drop_connection(be);
+			if (!be->server)
+				usleep(100 * 1000);
 			continue;
 		}
 		if (serve(be) < 0) {

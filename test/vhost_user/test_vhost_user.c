@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -599,6 +601,34 @@ static void test_server_accept_timeout(void **state)
 	assert_true(now_ms() - t0 >= 90);
 }
 
+/*
+ * Server mode with a dead connection queued before a live one (a backend
+ * that reconnects in a loop, then dies, leaves one): the dead one fails the
+ * handshake as a closed peer, and the next is taken within the same wait.
+ */
+static void test_server_skips_dead_connection(void **state)
+{
+	struct fx *fx = *state;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int dead;
+
+	fx->fb.listen = false;
+	fx->cfg.mode = VHOST_USER_MODE_SERVER;
+	fx->cfg.connect_timeout_ms = 50;
+	/* Listening, nobody there yet. */
+	assert_int_equal(create_and_connect(fx), -ETIMEDOUT);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", fx->path);
+	dead = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(dead >= 0);
+	assert_int_equal(connect(dead, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(dead);
+	start_fake(fx);
+	assert_int_equal(vhost_user_set_connect_timeout(fx->vu, 2000), 0);
+	assert_int_equal(vhost_user_connect(fx->vu), 0);
+	assert_true(vhost_user_is_connected(fx->vu));
+	expect_count(fx, 5);
+}
+
 static void test_client_no_backend(void **state)
 {
 	struct fx *fx = *state;
@@ -821,6 +851,7 @@ int main(void)
 		T(test_unsolicited_data),
 		T(test_server_mode),
 		T(test_server_accept_timeout),
+		T(test_server_skips_dead_connection),
 		T(test_client_no_backend),
 		T(test_bad_config),
 		T(test_config_space),

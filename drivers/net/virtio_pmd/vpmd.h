@@ -177,6 +177,7 @@ struct vpmd_adapter {
 	bool running;     /* the datapath may touch the rings; see vpmd_burst_enter() */
 	uint64_t reconnects; /* times the device was lost under a started port (backend gone, reset) */
 	uint32_t reattach_failures; /* monitor ticks the lost device did not come back in */
+	uint32_t reattach_timeouts; /* of those, in a row, the device connected and did not answer */
 	uint64_t rings_broken; /* rings given up on since probe: the device wrote what it must not */
 	bool ctrl_broken_said; /* the control ring's breakage was announced */
 	/* The link as the device reports it (config STATUS), and its speed and duplex. */

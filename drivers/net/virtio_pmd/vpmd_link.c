@@ -42,6 +42,8 @@
 
 /* How often the monitor looks at the device. */
 #define MONITOR_PERIOD_US (100 * 1000)
+/* Tries at a device that connects and does not answer: 100 ms doubled up to 3.2 s. */
+#define MONITOR_BACKOFF_MAX_SHIFT 5
 
 static void log_features(const struct vpmd_adapter *ad)
 {
@@ -345,6 +347,16 @@ static bool broken_rings_news(struct rte_eth_dev *dev)
 	return news;
 }
 
+/* Until the monitor's next look: one tick, or longer after tries that timed out. */
+static uint64_t monitor_delay_us(const struct vpmd_adapter *ad)
+{
+	uint32_t shift = ad->device_up ? 0 : ad->reattach_timeouts;
+
+	if (shift > MONITOR_BACKOFF_MAX_SHIFT)
+		shift = MONITOR_BACKOFF_MAX_SHIFT;
+	return (uint64_t)MONITOR_PERIOD_US << shift;
+}
+
 static void monitor(void *arg)
 {
 	struct rte_eth_dev *dev = arg;
@@ -364,6 +376,8 @@ static void monitor(void *arg)
 			vpmd_device_down(dev);
 			ad->device_up = false;
 			ad->reconnects++;
+			ad->reattach_failures = 0; /* a new outage */
+			ad->reattach_timeouts = 0;
 			link = 0;
 		} else if (carrier != ad->carrier) {
 			ad->carrier = carrier;
@@ -385,17 +399,28 @@ static void monitor(void *arg)
 				     ad->bus->name, ad->location,
 				     ad->reattach_failures ? " (after failed attempts)" : "");
 			ad->reattach_failures = 0;
+			ad->reattach_timeouts = 0;
 			link = 1;
-		} else if (ad->reattach_failures++ == 0) {
+		} else {
 			/*
-			 * Once per outage: a backend that is not there yet, or one
-			 * that connects and then does not answer (a reply timeout on
-			 * every try), is said once, not every tick.
+			 * A device that is not there costs a try nothing, and is
+			 * tried every tick so that it is seen within one when it
+			 * comes back. One that connects and then does not answer
+			 * costs this thread a whole reply timeout under the control
+			 * lock (the application's control calls wait on it): such
+			 * tries are spaced out, twice as far each time.
 			 */
-			VPMD_DRV_LOG(NOTICE, ad->name,
-				     "%s device at %s is not back (%s): trying again every %u ms",
-				     ad->bus->name, ad->location, rte_strerror(-rc),
-				     MONITOR_PERIOD_US / 1000);
+			if (rc == -ETIMEDOUT)
+				ad->reattach_timeouts++;
+			else
+				ad->reattach_timeouts = 0;
+			/* Said once per outage, not every tick. */
+			if (ad->reattach_failures++ == 0)
+				VPMD_DRV_LOG(NOTICE, ad->name,
+					     "%s device at %s is not back (%s): trying again every %u ms, up to %u ms apart while it does not answer",
+					     ad->bus->name, ad->location, rte_strerror(-rc),
+					     MONITOR_PERIOD_US / 1000,
+					     (MONITOR_PERIOD_US << MONITOR_BACKOFF_MAX_SHIFT) / 1000);
 		}
 	}
 	vpmd_ctrl_unlock(ad);
@@ -404,7 +429,7 @@ static void monitor(void *arg)
 		vpmd_link_report(dev);
 	if (broken)
 		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_RESET, NULL);
-	if (rte_eal_alarm_set(MONITOR_PERIOD_US, monitor, dev) != 0)
+	if (rte_eal_alarm_set(monitor_delay_us(ad), monitor, dev) != 0)
 		VPMD_DRV_LOG(ERR, ad->name, "cannot re-arm the link monitor: no reconnect");
 }
 
