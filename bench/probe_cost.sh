@@ -31,6 +31,9 @@ usage: bench/probe_cost.sh [options]
   --build DIR       build with probes (default build)
   --build-off DIR   build with -Dprobes=false (default build-noprobes; set up
                     and built from --build's configuration when missing)
+  --baseline DIR    instead of the probes-off build, any other build of the
+                    driver (e.g. a worktree at an earlier commit): what a
+                    change costs; rows say "base" for it
   --no-traced       skip the traced runs
   -v, --verbose     a line per trial
   -h, --help        this text
@@ -56,6 +59,7 @@ build=$top/build
 build_off=$top/build-noprobes
 traced=1
 verbose=0
+baseline=0
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -65,6 +69,7 @@ while [ $# -gt 0 ]; do
 	--layouts) layouts=${2:?}; shift 2 ;;
 	--build) build=${2:?}; shift 2 ;;
 	--build-off) build_off=${2:?}; shift 2 ;;
+	--baseline) build_off=${2:?}; baseline=1; shift 2 ;;
 	--no-traced) traced=0; shift ;;
 	-v | --verbose) verbose=1; shift ;;
 	-h | --help) usage; exit 0 ;;
@@ -85,7 +90,9 @@ readelf -n "$so_on" | grep -q 'Name: kick$' || die "$so_on has no probes (built 
 [ "$traced" = 0 ] || [ -x "$vctl" ] || die "no $vctl (-Dbpf needs clang, bpftool, libbpf-dev)"
 
 # The probes-off build: the same configuration, -Dprobes=false.
-if [ ! -f "$build_off/build.ninja" ]; then
+if [ "$baseline" = 1 ]; then
+	[ -f "$build_off/build.ninja" ] || die "--baseline $build_off is not a build directory"
+elif [ ! -f "$build_off/build.ninja" ]; then
 	sdk=$(meson introspect "$build" --buildoptions |
 		python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "dpdk_sdk"))')
 	echo "probe_cost: setting up $build_off (-Dprobes=false)" >&2
@@ -94,11 +101,11 @@ if [ ! -f "$build_off/build.ninja" ]; then
 fi
 ninja -C "$build" >/dev/null
 ninja -C "$build_off" >/dev/null
-if readelf -n "$so_off" | grep -q 'Provider: vpmd'; then
+if [ "$baseline" = 0 ] && readelf -n "$so_off" | grep -q 'Provider: vpmd'; then
 	die "$so_off has probes: configure it with -Dprobes=false"
 fi
 
-# shellcheck source=../scripts/lib/testpmd_pair.sh
+# shellcheck source-path=SCRIPTDIR source=../scripts/lib/testpmd_pair.sh
 . "$top/scripts/lib/testpmd_pair.sh"
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/vpmd-probe-cost.XXXXXX")
 trace_pid=
@@ -196,6 +203,8 @@ for layout in "${lays[@]}"; do
 			ratio=$(awk -v a="$med" -v b="$off_med" 'BEGIN { if (b > 0) printf "%.4f", a / b; else print "-" }')
 			read -r paired _ _ <<<"$(stats "${pairs["$layout $k"]:-}")"
 		fi
-		printf '%-8s %-7s %8s %15s %10s %10s\n' "$layout" "$k" "$med" "$lo-$hi" "$ratio" "$paired"
+		label=$k
+		[ "$k" = off ] && [ "$baseline" = 1 ] && label=base
+		printf '%-8s %-7s %8s %15s %10s %10s\n' "$layout" "$label" "$med" "$lo-$hi" "$ratio" "$paired"
 	done
 done

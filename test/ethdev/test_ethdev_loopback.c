@@ -46,6 +46,48 @@
 #define SEQ_OVERSIZE	0xffffffffu
 #define PHASE_TIMEOUT_S 30
 
+/* ---- bursts ---- */
+
+/*
+ * Every burst on net_vpmd's queue 0, by the count it returned, in the
+ * buckets its xstats keep (0, 1, 2-3, 4-7, 8-15, 16-31, 32 and more), to
+ * be checked against them exactly.
+ */
+#define BURST_BUCKETS 7
+static struct {
+	uint16_t port; /* net_vpmd's, once known */
+	bool on;
+	uint64_t rx[BURST_BUCKETS], tx[BURST_BUCKETS];
+} bursts;
+
+static unsigned int burst_bucket(uint16_t n)
+{
+	static const uint16_t lowest[BURST_BUCKETS] = { 0, 1, 2, 4, 8, 16, 32 };
+	unsigned int b = 0;
+
+	while (b + 1 < BURST_BUCKETS && n >= lowest[b + 1])
+		b++;
+	return b;
+}
+
+static uint16_t rx_burst(uint16_t port, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t got = rte_eth_rx_burst(port, 0, pkts, n);
+
+	if (bursts.on && port == bursts.port)
+		bursts.rx[burst_bucket(got)]++;
+	return got;
+}
+
+static uint16_t tx_burst(uint16_t port, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t sent = rte_eth_tx_burst(port, 0, pkts, n);
+
+	if (bursts.on && port == bursts.port)
+		bursts.tx[burst_bucket(sent)]++;
+	return sent;
+}
+
 /* ---- frames ---- */
 
 static uint8_t pattern_byte(uint16_t flow, uint32_t seq, uint32_t off)
@@ -228,7 +270,7 @@ static int flow_tx(struct flow *f)
 	if (f->n_pending == 0)
 		return 0;
 	/* Sent mbufs are the driver's: their lengths were noted before. */
-	n = rte_eth_tx_burst(f->tx->id, 0, f->pending, (uint16_t)f->n_pending);
+	n = tx_burst(f->tx->id, f->pending, (uint16_t)f->n_pending);
 	for (uint16_t i = 0; i < n; i++) {
 		f->sent_bytes += f->pending_len[i];
 		if (f->pending_ref[i])
@@ -329,7 +371,7 @@ out:
 static int port_rx(struct port *p, struct flow *f)
 {
 	struct rte_mbuf *pkts[BURST];
-	uint16_t n = rte_eth_rx_burst(p->id, 0, pkts, BURST);
+	uint16_t n = rx_burst(p->id, pkts, BURST);
 	int rc = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
@@ -553,6 +595,30 @@ static void stats_check(struct port *vpmd, struct port *vhost, uint64_t tx, uint
 			     " tx packets, not %" PRIu64 " and %" PRIu64,
 			     vpmd->name, rx_sized, tx_sized, rx, tx);
 	}
+	{
+		/* The burst buckets hold every burst the test made, by what it returned. */
+		static const char *const rx_names[BURST_BUCKETS] = {
+		    "rx_q0_empty_polls", "rx_q0_bursts_1",     "rx_q0_bursts_2_3",
+		    "rx_q0_bursts_4_7",  "rx_q0_bursts_8_15",  "rx_q0_bursts_16_31",
+		    "rx_q0_bursts_32_plus"};
+		static const char *const tx_names[BURST_BUCKETS] = {
+		    "tx_q0_bursts_0",   "tx_q0_bursts_1",     "tx_q0_bursts_2_3",
+		    "tx_q0_bursts_4_7", "tx_q0_bursts_8_15",  "tx_q0_bursts_16_31",
+		    "tx_q0_bursts_32_plus"};
+
+		for (unsigned int b = 0; b < BURST_BUCKETS; b++) {
+			if (xstat_find(vpmd->id, rx_names[b], &v) != 0 || v != bursts.rx[b])
+				fail("%s: xstat %s is %" PRIu64 ", the test made %" PRIu64 " such bursts",
+				     vpmd->name, rx_names[b], v, bursts.rx[b]);
+			if (xstat_find(vpmd->id, tx_names[b], &v) != 0 || v != bursts.tx[b])
+				fail("%s: xstat %s is %" PRIu64 ", the test made %" PRIu64 " such bursts",
+				     vpmd->name, tx_names[b], v, bursts.tx[b]);
+		}
+		printf("%s bursts rx [0 1 2-3 4-7 8-15 16-31 32+]: %" PRIu64 " %" PRIu64 " %" PRIu64
+		       " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+		       vpmd->name, bursts.rx[0], bursts.rx[1], bursts.rx[2], bursts.rx[3],
+		       bursts.rx[4], bursts.rx[5], bursts.rx[6]);
+	}
 out:
 	free(names);
 	free(xs);
@@ -617,7 +683,7 @@ static int oversize_check(struct port *vhost, struct port *vpmd, uint16_t len)
 		fail("no mbuf for the oversized frame");
 		return -ENOMEM;
 	}
-	n = rte_eth_tx_burst(vhost->id, 0, &m, 1);
+	n = tx_burst(vhost->id, &m, 1);
 	if (n == 0)
 		rte_pktmbuf_free(m);
 	printf("oversized frame of %u bytes: %s by %s\n", len, n ? "taken" : "refused",
@@ -689,8 +755,8 @@ static int echo(struct flow *in, struct flow *back, uint64_t *tx_bytes)
 		if (rc < 0)
 			break;
 		if (n_pending < BURST) {
-			uint16_t n = rte_eth_rx_burst(vpmd->id, 0, pending + n_pending,
-						      (uint16_t)(BURST - n_pending));
+			uint16_t n = rx_burst(vpmd->id, pending + n_pending,
+					      (uint16_t)(BURST - n_pending));
 
 			for (uint16_t i = 0; i < n; i++)
 				device_hdrs += memcmp(rte_pktmbuf_mtod(pending[n_pending + i], uint8_t *) -
@@ -700,7 +766,7 @@ static int echo(struct flow *in, struct flow *back, uint64_t *tx_bytes)
 			n_pending += n;
 		}
 		if (n_pending > 0) {
-			uint16_t n = rte_eth_tx_burst(vpmd->id, 0, pending, (uint16_t)n_pending);
+			uint16_t n = tx_burst(vpmd->id, pending, (uint16_t)n_pending);
 
 			for (uint16_t i = 0; i < n; i++) {
 				const uint8_t *hdr =
@@ -914,6 +980,9 @@ int main(int argc, char **argv)
 			fail("%s runs '%s', asked %s", env.vpmd.name, mode.info, cfg_name);
 	}
 
+	/* Counted from here on, as the xstats are from the start (nothing polled yet). */
+	bursts.port = env.vpmd.id;
+	bursts.on = true;
 	traffic(&cfg, &env.vhost, &env.vpmd);
 out:
 	return env_finish(&env, cfg_name);

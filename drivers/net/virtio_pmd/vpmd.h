@@ -45,12 +45,29 @@ enum vpmd_size_bin {
 	VPMD_SIZE_BINS
 };
 
+/*
+ * Bursts counted per queue by the packets they moved, in buckets of the
+ * count's bit length (as OVS's pmd-perf-show has them): how full the
+ * application's bursts are, and how often an rx poll found nothing.
+ */
+enum vpmd_burst_bin {
+	VPMD_BURST_0,        /* rx: an empty poll; tx: nothing could go */
+	VPMD_BURST_1,
+	VPMD_BURST_2_3,
+	VPMD_BURST_4_7,
+	VPMD_BURST_8_15,
+	VPMD_BURST_16_31,
+	VPMD_BURST_32_PLUS,
+	VPMD_BURST_BINS
+};
+
 struct vpmd_queue_stats {
 	uint64_t packets;
 	uint64_t bytes;
 	uint64_t errors;      /* rx: refused or malformed; tx: could not be sent */
 	uint64_t mbuf_alloc_failed;
 	uint64_t size_bins[VPMD_SIZE_BINS];
+	uint64_t burst_bins[VPMD_BURST_BINS];
 	uint64_t filtered;    /* rx: dropped by the device's receive filter (vpmd_ctrl.c) */
 };
 
@@ -64,7 +81,6 @@ struct vpmd_rx_filter {
 	bool vlan_filter; /* RTE_ETH_RX_OFFLOAD_VLAN_FILTER is on: the VLAN table applies */
 };
 
-/* The bucket of a @len-byte packet: its bit length, clamped at both ends. */
 /*
  * The address the device uses for @off bytes into @m's buffer: a
  * vhost-user backend maps our memory at our virtual addresses
@@ -82,6 +98,15 @@ static inline uint64_t vpmd_mz_dev_addr(bool iova, const struct rte_memzone *mz,
 	return (iova ? (uint64_t)mz->iova : (uint64_t)(uintptr_t)mz->addr) + off;
 }
 
+/* The bucket of a burst of @n packets: its bit length, 32 and more in the last. */
+static inline unsigned int vpmd_burst_bin(uint16_t n)
+{
+	unsigned int bits = n != 0 ? 32u - (unsigned int)__builtin_clz(n) : 0u;
+
+	return bits < VPMD_BURST_32_PLUS ? bits : VPMD_BURST_32_PLUS;
+}
+
+/* The bucket of a @len-byte packet: its bit length, clamped at both ends. */
 static inline unsigned int vpmd_size_bin(uint32_t len)
 {
 	unsigned int bits;
@@ -338,5 +363,11 @@ int vpmd_stats_reset(struct rte_eth_dev *dev);
 int vpmd_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats, unsigned int n);
 int vpmd_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
 			  unsigned int size);
+/*
+ * A queue's own counters as a JSON object (jansson's json_t), named as its
+ * xstats are without the "rx_qN_" prefix; NULL when out of memory. Read
+ * as they are: the caller keeps the queue from being freed meanwhile.
+ */
+struct json_t *vpmd_queue_stats_json(const struct vpmd_queue_stats *qs, bool rx);
 
 #endif /* VPMD_H */

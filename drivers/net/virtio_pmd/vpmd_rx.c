@@ -197,6 +197,7 @@ uint16_t vpmd_recv_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	VPMD_TRACE_USED_END(&tr, rxq->vq, rxq->port_id);
 	rxq->stats.packets += nb_rx;
 	rxq->stats.bytes += bytes;
+	rxq->stats.burst_bins[vpmd_burst_bin(nb_rx)]++;
 	if (vq_num_free(rxq->vq) >= VPMD_RX_REFILL_BATCH || nb_rx == 0) {
 		if (vpmd_rx_refill(rxq) > 0)
 			VPMD_KICK(rxq->vq, rxq->port_id);

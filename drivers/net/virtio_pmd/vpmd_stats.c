@@ -11,8 +11,11 @@
  * link monitor may replace the rings: they read under the stats lock,
  * which whoever frees or swaps a queue or a ring holds.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include <vpmd/virtio_net_ctrl.h>
 
@@ -36,10 +39,21 @@ static const struct xstat_def queue_xstats[] = {
 	QSTAT("size_512_1023_packets", size_bins[VPMD_SIZE_512_1023]),
 	QSTAT("size_1024_1518_packets", size_bins[VPMD_SIZE_1024_1518]),
 	QSTAT("size_1519_max_packets", size_bins[VPMD_SIZE_1519_MAX]),
+	QSTAT("bursts_1", burst_bins[VPMD_BURST_1]),
+	QSTAT("bursts_2_3", burst_bins[VPMD_BURST_2_3]),
+	QSTAT("bursts_4_7", burst_bins[VPMD_BURST_4_7]),
+	QSTAT("bursts_8_15", burst_bins[VPMD_BURST_8_15]),
+	QSTAT("bursts_16_31", burst_bins[VPMD_BURST_16_31]),
+	QSTAT("bursts_32_plus", burst_bins[VPMD_BURST_32_PLUS]),
 };
-/* Receive queues only. */
+/* Receive queues only: a burst of none is a poll that found nothing. */
 static const struct xstat_def rx_only_xstats[] = {
+	QSTAT("empty_polls", burst_bins[VPMD_BURST_0]),
 	QSTAT("filtered", filtered),
+};
+/* Transmit queues only: a burst of none is one that could send nothing (ring full). */
+static const struct xstat_def tx_only_xstats[] = {
+	QSTAT("bursts_0", burst_bins[VPMD_BURST_0]),
 };
 #undef QSTAT
 
@@ -68,13 +82,15 @@ static const struct xstat_def ctrl_xstats[] = {
 #define N_QUEUE RTE_DIM(queue_xstats)
 #define N_RING RTE_DIM(ring_xstats)
 #define N_RX_ONLY RTE_DIM(rx_only_xstats)
+#define N_TX_ONLY RTE_DIM(tx_only_xstats)
 #define PER_QUEUE (N_QUEUE + N_RING + VQ_REFUSE_MAX)
 #define PER_RX_QUEUE (PER_QUEUE + N_RX_ONLY)
+#define PER_TX_QUEUE (PER_QUEUE + N_TX_ONLY)
 
 static unsigned int xstats_count(const struct rte_eth_dev *dev)
 {
 	return N_CTRL + dev->data->nb_rx_queues * PER_RX_QUEUE +
-	       dev->data->nb_tx_queues * PER_QUEUE;
+	       dev->data->nb_tx_queues * PER_TX_QUEUE;
 }
 
 static uint64_t u64_at(const void *base, size_t offset)
@@ -167,9 +183,11 @@ static void all_entries(struct rte_eth_dev *dev, const struct virtio_net_ctrl_st
 	}
 	for (q = 0; q < dev->data->nb_tx_queues; q++) {
 		const struct vpmd_txq *txq = dev->data->tx_queues[q];
+		const struct vpmd_queue_stats *qs = txq ? &txq->stats : &none;
 
 		vs = ring_counts(ad, VPMD_TXQ_INDEX(q), txq ? txq->vq : NULL);
-		queue_entries("tx", q, txq ? &txq->stats : &none, &vs, names, values, &first);
+		queue_entries("tx", q, qs, &vs, names, values, &first);
+		table_entries("tx", q, tx_only_xstats, N_TX_ONLY, qs, names, values, &first);
 	}
 }
 
@@ -197,6 +215,31 @@ int vpmd_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats, unsig
 	all_entries(dev, &cs, NULL, xstats);
 	rte_spinlock_unlock(&ad->stats_lock);
 	return (int)count;
+}
+
+static int table_json(json_t *o, const struct xstat_def *defs, unsigned int n,
+		      const struct vpmd_queue_stats *qs)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (json_object_set_new(o, defs[i].name,
+					json_integer((json_int_t)u64_at(qs, defs[i].offset))) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+json_t *vpmd_queue_stats_json(const struct vpmd_queue_stats *qs, bool rx)
+{
+	json_t *o = json_object();
+
+	if (o == NULL || table_json(o, queue_xstats, N_QUEUE, qs) < 0 ||
+	    (rx ? table_json(o, rx_only_xstats, N_RX_ONLY, qs)
+		: table_json(o, tx_only_xstats, N_TX_ONLY, qs)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 int vpmd_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)

@@ -463,11 +463,7 @@ static int cmd_queue(const char *cmd, const char *params, struct rte_tel_data *d
 		json_decref(extra);
 		return -EINVAL;
 	}
-	if (json_object_set_new(extra, "pmd",
-				json_pack("{s:I, s:I, s:I, s:I}", "packets", (json_int_t)qs->packets,
-					  "bytes", (json_int_t)qs->bytes, "errors",
-					  (json_int_t)qs->errors, "mbuf_alloc_failed",
-					  (json_int_t)qs->mbuf_alloc_failed)) < 0)
+	if (json_object_set_new(extra, "pmd", vpmd_queue_stats_json(qs, rx)) < 0)
 		goto out;
 	/* A page as large as fits: halve it until the reply does. */
 	if (count > DESC_PAGE_MAX)

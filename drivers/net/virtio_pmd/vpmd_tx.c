@@ -294,6 +294,7 @@ uint16_t vpmd_xmit_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		VPMD_KICK(txq->vq, txq->port_id);
 	txq->stats.packets += nb_tx - dropped;
 	txq->stats.bytes += bytes;
+	txq->stats.burst_bins[vpmd_burst_bin(nb_tx)]++; /* what the burst took, as it returns */
 	vpmd_burst_exit(&txq->in_burst);
 	return nb_tx;
 }
