@@ -21,6 +21,8 @@ int vctl_global_apply(struct vctl_ctx *ctx, int key, const char *arg);
 int vctl_getopt(struct vctl_ctx *ctx, int argc, char **argv, char **arg)
 {
 	struct option longopts[OPTS_MAX + 1];
+	char shortopts[8 + 2 * OPTS_MAX] = ":jph";
+	size_t ns = strlen(shortopts);
 	const struct vctl_opt *o;
 	int n = 0, key, idx = -1, rc;
 
@@ -29,13 +31,20 @@ int vctl_getopt(struct vctl_ctx *ctx, int argc, char **argv, char **arg)
 		if (o->key != 'V')
 			longopts[n++] = (struct option){ o->name, o->arg ? required_argument
 								     : no_argument, NULL, o->key };
-	for (o = ctx->cmd->opts; o != NULL && o->name != NULL && n < OPTS_MAX; o++)
+	for (o = ctx->cmd->opts; o != NULL && o->name != NULL && n < OPTS_MAX; o++) {
 		longopts[n++] = (struct option){ o->name, o->arg ? required_argument : no_argument,
 						 NULL, o->key };
+		/* A one-letter key is a short option too: help and the man page say -KEY. */
+		if (o->key > 0 && o->key < 0x100 && strchr(shortopts, o->key) == NULL) {
+			shortopts[ns++] = (char)o->key;
+			if (o->arg != NULL)
+				shortopts[ns++] = ':';
+		}
+	}
 
 	for (;;) {
 		opterr = 0;
-		key = getopt_long(argc, argv, ":jph", longopts, &idx);
+		key = getopt_long(argc, argv, shortopts, longopts, &idx);
 		switch (key) {
 		case -1:
 			return -1;

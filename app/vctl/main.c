@@ -21,7 +21,7 @@
 #define DEFAULT_TIMEOUT_MS 5000
 
 enum {
-	OPT_PREFIX = 0x100,
+	OPT_PREFIX = VCTL_OPT_PREFIX,
 	OPT_TIMEOUT,
 	OPT_GEN_MAN,
 	OPT_GEN_COMPLETION,
@@ -200,11 +200,5 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* glibc: start over for the command's own options */
-	if (ctx.cmd->main != NULL) {
-		int code = ctx.cmd->main(&ctx, argc, argv);
-
-		fflush(stdout);
-		return code;
-	}
 	return finish(&ctx, ctx.cmd->run(&ctx, argc, argv));
 }

@@ -43,7 +43,7 @@ struct vctl_ctx {
 /** An option of one command, beside the --help every command has. */
 struct vctl_opt {
 	const char *name; /* long name, without "--" */
-	int key;          /* what getopt_long returns for it */
+	int key;          /* what getopt_long returns for it; below 0x100, also -KEY */
 	const char *arg;  /* its argument's name, or NULL for a flag */
 	const char *help;
 };
@@ -62,12 +62,6 @@ enum vctl_arg_kind {
 struct vctl_cmd {
 	const char *name;
 	int (*run)(struct vctl_ctx *ctx, int argc, char **argv);
-	/*
-	 * Instead of run, for a command that parses its own options and
-	 * reports its own errors (text, or JSON under -j): returns the exit
-	 * code itself (vctl trace, a program of its own on libbpf).
-	 */
-	int (*main)(struct vctl_ctx *ctx, int argc, char **argv);
 	const char *synopsis;    /* arguments after the name, e.g. "PORT QUEUE rx|tx" */
 	const char *summary;     /* one line */
 	const char *description; /* a paragraph: --help and the man page */
@@ -81,6 +75,12 @@ extern const struct vctl_cmd *const vctl_commands[];
 const struct vctl_cmd *vctl_cmd_find(const char *name);
 
 /* main.c */
+/*
+ * The key of the global --prefix. A command may list --prefix in its own
+ * table, with this key, to say what it means there (trace: the process
+ * to attach to); vctl_getopt applies it as the global option.
+ */
+#define VCTL_OPT_PREFIX 0x100
 extern const struct vctl_opt vctl_global_opts[];
 void vctl_print_global_usage(FILE *f);
 

@@ -5,7 +5,7 @@
 # --queue 1 reports virtqueues 2 and 3 (rx and tx queue 1) and nothing of
 # queue 0, both with traffic; --queue 0 the other two; --port 1 (no such
 # port) nothing. Also --prefix finds the process by its EAL file prefix,
-# and the table mode prints a row per queue.
+# the table mode prints a row per queue, and -p indents the JSON.
 #
 # Usage: queues.sh PMD_SO VCTL
 # Exit 0 pass, 1 fail, 77 skip.
@@ -31,7 +31,7 @@ trap 'trace_kill; pair_cleanup; rm -rf "$dir"' EXIT
 
 fail() {
 	say "FAIL: $*"
-	for f in "$dir"/q*.json "$dir"/table.txt; do
+	for f in "$dir"/q*.json "$dir"/p1.json "$dir"/table.txt; do
 		[ -f "$f" ] && { echo "--- $f"; cut -c1-300 "$f" | tail -8; cat "$f.err" 2>/dev/null; }
 	done
 	echo "--- frontend log"; grep -v "cache_count\[" "$dir/front.log" | tail -20
@@ -60,14 +60,14 @@ vqs_any() {
 	fail "vctl trace --queue 1 exited with $?"
 got=$(vqs_any "$dir/q1.json"); busy=$(vqs_with_traffic "$dir/q1.json")
 say "--queue 1: virtqueues $got, with traffic $busy"
-[ "$got" = "2 3" ] && [ "$busy" = "2 3" ] || fail "--queue 1 should show virtqueues 2 and 3, both busy"
+{ [ "$got" = "2 3" ] && [ "$busy" = "2 3" ]; } || fail "--queue 1 should show virtqueues 2 and 3, both busy"
 
 prefix=$(tr '\0' '\n' <"/proc/$PAIR_FRONT_PID/cmdline" | sed -n 's/^--file-prefix=//p')
 "$VCTL" trace -j --prefix "$prefix" --queue 0 --duration 1.5 >"$dir/q0.json" 2>"$dir/q0.json.err" ||
 	fail "vctl trace --prefix $prefix --queue 0 exited with $?"
 got=$(vqs_any "$dir/q0.json"); busy=$(vqs_with_traffic "$dir/q0.json")
 say "--prefix $prefix --queue 0: virtqueues $got, with traffic $busy"
-[ "$got" = "0 1" ] && [ "$busy" = "0 1" ] || fail "--queue 0 should show virtqueues 0 and 1, both busy"
+{ [ "$got" = "0 1" ] && [ "$busy" = "0 1" ]; } || fail "--queue 0 should show virtqueues 0 and 1, both busy"
 grep -q "\"pid\":$PAIR_FRONT_PID," "$dir/q0.json" || fail "--prefix found another process"
 
 "$VCTL" trace -j --pid "$PAIR_FRONT_PID" --port 1 --duration 1 >"$dir/p1.json" 2>"$dir/p1.json.err" ||
@@ -75,6 +75,27 @@ grep -q "\"pid\":$PAIR_FRONT_PID," "$dir/q0.json" || fail "--prefix found anothe
 got=$(vqs_any "$dir/p1.json")
 say "--port 1: virtqueues '${got}'"
 [ -z "$got" ] || fail "--port 1 should show nothing"
+
+# -p: the same documents, each indented over several lines.
+"$VCTL" trace -p --pid "$PAIR_FRONT_PID" --queue 0 --interval 0.5 --duration 1.2 >"$dir/qp.json" 2>"$dir/qp.json.err" ||
+	fail "vctl trace -p exited with $?"
+types=$(python3 - "$dir/qp.json" <<'PY'
+import json, sys
+text = open(sys.argv[1]).read()
+dec, at, types = json.JSONDecoder(), 0, []
+while text[at:].strip():
+    while text[at].isspace():
+        at += 1
+    doc, end = dec.raw_decode(text, at)
+    if "\n  \"type\": " not in text[at:end]:
+        sys.exit("not indented: " + text[at:end][:80])
+    types.append(doc["type"])
+    at = end
+print(" ".join(types))
+PY
+) || fail "vctl trace -p: not indented JSON documents"
+say "-p: $types"
+[ "$types" = "attached interval interval total" ] || fail "-p should print attached, two intervals, total"
 
 # The table: a row per queue each interval, then the totals.
 "$VCTL" trace --pid "$PAIR_FRONT_PID" --interval 0.5 --duration 1.2 >"$dir/table.txt" 2>"$dir/table.txt.err" ||
