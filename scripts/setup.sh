@@ -18,9 +18,9 @@ cache=${VPMD_CACHE:-$top/.cache}
 
 packages=(
 	gcc pkg-config meson ninja-build python3
-	dpdk dpdk-dev libdpdk-dev dpkg-dev
-	libjansson-dev libcmocka-dev python3-jsonschema
-	libbpf-dev clang llvm bpftool systemtap-sdt-dev
+	dpdk dpdk-dev libdpdk-dev dpkg-dev python3-pyelftools
+	libjansson-dev libcmocka-dev python3-jsonschema tmux
+	libbpf-dev clang llvm bpftool systemtap-sdt-dev bpftrace
 	qemu-system-x86 debootstrap cpio
 )
 
@@ -94,7 +94,8 @@ fetch_sdk() {
 	version=$(pkg-config --modversion libdpdk) || die "pkg-config finds no libdpdk"
 	debver=$(dpkg-query -W -f='${Version}' libdpdk-dev)
 	sdk="$cache/dpdk-sdk/$debver"
-	if [ -f "$sdk/VERSION" ] && [ "$(tr -d '[:space:]' <"$sdk/VERSION")" = "$version" ]; then
+	if [ -f "$sdk/VERSION" ] && [ "$(tr -d '[:space:]' <"$sdk/VERSION")" = "$version" ] &&
+		[ -f "$sdk/buildtools/pmdinfogen.py" ]; then
 		SDK_DIR=$sdk
 		return 0
 	fi
@@ -109,9 +110,10 @@ fetch_sdk() {
 	(cd "$work" && dpkg-source --no-check -x ./*.dsc src >/dev/null) ||
 		die "could not unpack the dpdk source package"
 	[ -f "$work/src/VERSION" ] || die "the dpdk source package has no VERSION file"
-	# Keep only what the driver build includes: the tree is large.
+	# Keep only what the driver build uses, the tree is large: the headers,
+	# and buildtools/ for pmdinfogen.py (the PMD_INFO_STRING dpdk-pmdinfo.py reads).
 	mkdir -p "$sdk.new"
-	cp -a "$work/src/VERSION" "$work/src/lib" "$sdk.new/"
+	cp -a "$work/src/VERSION" "$work/src/lib" "$work/src/buildtools" "$sdk.new/"
 	mkdir -p "$sdk.new/drivers"
 	cp -a "$work/src/drivers/bus" "$sdk.new/drivers/"
 	rm -rf "$sdk" && mv "$sdk.new" "$sdk"

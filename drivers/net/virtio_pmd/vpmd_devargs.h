@@ -14,7 +14,7 @@
 #define VPMD_DEVARGS_LIST \
 	"path=<socket> server=<0|1> queues=<1-128> queue_size=<64-32768> packed_vq=<0|1> " \
 	"mrg_rxbuf=<0|1> in_order=<0|1> event_idx=<0|1> mac=<xx:xx:xx:xx:xx:xx> " \
-	"mtu=<68-65535> speed=<Mbps> ctrl_vq=<0|1>"
+	"mtu=<68-9710> speed=<Mbps> ctrl_vq=<0|1>"
 
 struct vpmd_devargs {
 	char path[108];    /* vhost-user socket (sun_path size) */
@@ -35,7 +35,7 @@ struct vpmd_devargs {
 
 #define VPMD_PCI_DEVARGS_LIST \
 	"queues=<1-128> queue_size=<64-32768> packed_vq=<0|1> mrg_rxbuf=<0|1> in_order=<0|1> " \
-	"event_idx=<0|1> mac=<xx:xx:xx:xx:xx:xx> mtu=<68-65535> speed=<Mbps> ctrl_vq=<0|1>"
+	"event_idx=<0|1> mac=<xx:xx:xx:xx:xx:xx> mtu=<68-9710> speed=<Mbps> ctrl_vq=<0|1>"
 
 enum vpmd_devargs_kind {
 	VPMD_DEVARGS_VHOST_USER, /* path is required */
