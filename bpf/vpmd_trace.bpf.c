@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
  * BPF programs on net_vpmd's USDT probes (doc/trace.md): per port and
- * queue, counts, descriptors per kick decision and entries per used move
- * as histograms, and the latency from a kick decision to the used move
- * that gave back its last chain; raw events through a ring buffer when
- * the loader sets stream_events.
+ * queue, exact counts from the running totals the probes carry;
+ * descriptors per kick decision and entries per used move as histograms,
+ * and the latency from a kick decision to the used move that gave back
+ * its last chain, from the sampled bursts; raw events through a ring
+ * buffer when the loader sets stream_events.
  *
- * A queue is driven by one thread at a time, but two queues may hit the
- * same map from two CPUs and a thread may migrate: counters are added
- * atomically. The latency state of a queue is touched only by the
- * thread driving it.
+ * A queue is driven by one thread at a time, but "totals" fires from the
+ * control thread, two queues may hit the same map from two CPUs and a
+ * thread may migrate: counters are added atomically, and a total is
+ * claimed with compare-and-swap so that each increment is counted once.
+ * The latency state of a queue is touched only by the thread driving it.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
@@ -53,6 +55,18 @@ struct {
 	__type(value, struct pending);
 } pending SEC(".maps");
 
+/* Per queue, the highest running total seen of each exact count, plus one (0: none yet). */
+struct totals {
+	__u64 seen[VPMD_TOTAL_N];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VPMD_TRACE_MAX_QUEUES);
+	__type(key, struct vpmd_trace_key);
+	__type(value, struct totals);
+} totals SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 << 20);
@@ -60,6 +74,7 @@ struct {
 
 static const struct vpmd_trace_qstats zero_qstats;
 static const struct pending zero_pending;
+static const struct totals zero_totals;
 
 /* floor(log2(v)) for v > 0, without __builtin_clzll (clang 14 crashes on it in BPF). */
 static __always_inline __u32 log2_u64(__u64 v)
@@ -147,7 +162,7 @@ static __always_inline struct pending *pending_of(const struct vpmd_trace_key *k
 }
 
 static __always_inline void emit(__u32 type, __u64 port, __u64 queue, __u64 a0, __u64 a1,
-				 __u64 a2, __u64 a3, __u64 now)
+				 __u64 a2, __u64 a3, __u64 a4, __u64 a5, __u64 now)
 {
 	struct vpmd_trace_event *e;
 
@@ -166,7 +181,49 @@ static __always_inline void emit(__u32 type, __u64 port, __u64 queue, __u64 a0, 
 	e->arg[1] = a1;
 	e->arg[2] = a2;
 	e->arg[3] = a3;
+	e->arg[4] = a4;
+	e->arg[5] = a5;
 	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline struct totals *totals_of(const struct vpmd_trace_key *key)
+{
+	struct totals *t = bpf_map_lookup_elem(&totals, key);
+
+	if (t)
+		return t;
+	bpf_map_update_elem(&totals, key, &zero_totals, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&totals, key);
+}
+
+/*
+ * A hit saw exact count @which go from @before to @after (running totals
+ * of the driver). The first hit of a queue sets where counting starts;
+ * from then on the growth of the highest total seen is added to
+ * @counter. Claimed by compare-and-swap: the control thread's "totals"
+ * and the datapath may race, and each increment must count once.
+ */
+static __always_inline void advance(struct totals *t, __u32 which, __u64 *counter, __u64 before,
+				    __u64 after)
+{
+	__u64 *seen = &t->seen[which & (VPMD_TOTAL_N - 1)];
+	__u64 cur = *seen, prev;
+	int i;
+
+	if (cur == 0) {
+		prev = __sync_val_compare_and_swap(seen, 0, before + 1);
+		cur = prev == 0 ? before + 1 : prev;
+	}
+	for (i = 0; i < 4; i++) {
+		if (after + 1 <= cur)
+			return; /* an older view than one already counted */
+		prev = __sync_val_compare_and_swap(seen, cur, after + 1);
+		if (prev == cur) {
+			__sync_fetch_and_add(counter, after + 1 - cur);
+			return;
+		}
+		cur = prev;
+	}
 }
 
 /* A kick decision published up to @chains at @now: remember it until its chains come back. */
@@ -187,62 +244,77 @@ static __always_inline void note_publish(const struct vpmd_trace_key *key, __u64
 }
 
 static __always_inline void on_decision(bool kicked, __u64 port, __u64 queue, __u64 avail,
-					__u64 descs, __u64 decided, __u64 chains)
+					__u64 descs, __u64 decided, __u64 chains, __u64 kicks,
+					__u64 suppressed)
 {
 	struct vpmd_trace_key key = { .port = (__u16)port, .queue = (__u16)queue };
 	struct vpmd_trace_qstats *qs;
+	struct totals *t;
 	__u64 now;
 
 	qs = followed(&key);
 	if (!qs)
 		return;
+	t = totals_of(&key);
+	if (!t)
+		return;
 	now = bpf_ktime_get_ns();
-	if (kicked) {
-		__sync_fetch_and_add(&qs->kicks, 1);
+	/* The totals include this decision. */
+	advance(t, VPMD_TOTAL_KICKS, &qs->kicks, kicks - kicked, kicks);
+	advance(t, VPMD_TOTAL_SUPPRESSED, &qs->kicks_suppressed, suppressed - !kicked, suppressed);
+	if (kicked)
 		__sync_fetch_and_add(&qs->kick_descs, descs);
-	} else {
-		__sync_fetch_and_add(&qs->kicks_suppressed, 1);
-	}
+	__sync_fetch_and_add(&qs->decisions_sampled, 1);
 	__sync_fetch_and_add(&qs->decided_descs, decided);
 	__sync_fetch_and_add(&qs->hist_decided[log2_slot(decided)], 1);
 	note_publish(&key, chains, now);
-	emit(kicked ? VPMD_EV_KICK : VPMD_EV_KICK_SUPPRESSED, port, queue, avail, descs, decided,
-	     chains, now);
+	emit(kicked ? VPMD_EV_KICK : VPMD_EV_KICK_SUPPRESSED, port, queue, chains, decided, kicks,
+	     suppressed, avail, descs, now);
 }
 
 SEC("usdt")
-int BPF_USDT(vpmd_kick, __u64 port, __u64 queue, __u64 avail, __u64 descs, __u64 decided,
-	     __u64 chains)
+int BPF_USDT(vpmd_kick, __u64 port, __u64 queue, __u64 chains, __u64 decided, __u64 kicks,
+	     __u64 suppressed, __u64 avail, __u64 descs)
 {
-	on_decision(true, port, queue, avail, descs, decided, chains);
+	on_decision(true, port, queue, avail, descs, decided, chains, kicks, suppressed);
 	return 0;
 }
 
 SEC("usdt")
-int BPF_USDT(vpmd_kick_suppressed, __u64 port, __u64 queue, __u64 avail, __u64 descs,
-	     __u64 decided, __u64 chains)
+int BPF_USDT(vpmd_kick_suppressed, __u64 port, __u64 queue, __u64 chains, __u64 decided,
+	     __u64 kicks, __u64 suppressed, __u64 avail, __u64 descs)
 {
-	on_decision(false, port, queue, avail, descs, decided, chains);
+	on_decision(false, port, queue, avail, descs, decided, chains, kicks, suppressed);
 	return 0;
 }
 
 SEC("usdt")
-int BPF_USDT(vpmd_used, __u64 port, __u64 queue, __u64 old_idx, __u64 new_idx, __u64 entries,
-	     __u64 chains)
+int BPF_USDT(vpmd_used, __u64 port, __u64 queue, __u64 entries, __u64 chains, __u64 moves,
+	     __u64 sampled, __u64 old_idx, __u64 new_idx)
 {
 	struct vpmd_trace_key key = { .port = (__u16)port, .queue = (__u16)queue };
 	struct vpmd_trace_qstats *qs;
 	struct pending *p;
+	struct totals *t;
 	__u64 now;
 	int i;
 
 	qs = followed(&key);
 	if (!qs)
 		return 0;
+	t = totals_of(&key);
+	if (!t)
+		return 0;
 	now = bpf_ktime_get_ns();
-	__sync_fetch_and_add(&qs->used_moves, 1);
-	__sync_fetch_and_add(&qs->used_entries, entries);
-	__sync_fetch_and_add(&qs->hist_entries[log2_slot(entries)], 1);
+	/* The totals include this move (a move is a burst that took entries). */
+	advance(t, VPMD_TOTAL_RETURNED, &qs->used_entries, chains - entries, chains);
+	advance(t, VPMD_TOTAL_MOVES, &qs->used_moves, moves - (entries != 0), moves);
+	if (sampled) {
+		/* Not the hits that only close a sampled decision: they always carry entries. */
+		__sync_fetch_and_add(&qs->moves_sampled, 1);
+		__sync_fetch_and_add(&qs->entries_sampled, entries);
+		__sync_fetch_and_add(&qs->hist_entries[log2_slot(entries)], 1);
+	}
 
 	/* Every decision whose last chain is now back: one latency sample each. */
 	p = pending_of(&key);
@@ -260,12 +332,13 @@ int BPF_USDT(vpmd_used, __u64 port, __u64 queue, __u64 old_idx, __u64 new_idx, _
 			p->head++;
 		}
 	}
-	emit(VPMD_EV_USED, port, queue, old_idx, new_idx, entries, chains, now);
+	emit(VPMD_EV_USED, port, queue, entries, chains, moves, sampled, old_idx, new_idx, now);
 	return 0;
 }
 
 SEC("usdt")
-int BPF_USDT(vpmd_used_refused, __u64 port, __u64 queue, __u64 reason, __u64 count, __u64 used)
+int BPF_USDT(vpmd_used_refused, __u64 port, __u64 queue, __u64 reason, __u64 count, __u64 total,
+	     __u64 used)
 {
 	struct vpmd_trace_key key = { .port = (__u16)port, .queue = (__u16)queue };
 	struct vpmd_trace_qstats *qs;
@@ -274,7 +347,8 @@ int BPF_USDT(vpmd_used_refused, __u64 port, __u64 queue, __u64 reason, __u64 cou
 	if (!qs)
 		return 0;
 	__sync_fetch_and_add(&qs->refused[reason & (VPMD_TRACE_REASONS - 1)], count);
-	emit(VPMD_EV_USED_REFUSED, port, queue, reason, count, used, 0, bpf_ktime_get_ns());
+	emit(VPMD_EV_USED_REFUSED, port, queue, reason, count, total, used, 0, 0,
+	     bpf_ktime_get_ns());
 	return 0;
 }
 
@@ -289,6 +363,30 @@ int BPF_USDT(vpmd_refill, __u64 port, __u64 queue, __u64 buffers, __u64 avail, _
 		return 0;
 	__sync_fetch_and_add(&qs->refills, 1);
 	__sync_fetch_and_add(&qs->refill_buffers, buffers);
-	emit(VPMD_EV_REFILL, port, queue, buffers, avail, free, 0, bpf_ktime_get_ns());
+	emit(VPMD_EV_REFILL, port, queue, buffers, avail, free, 0, 0, 0, bpf_ktime_get_ns());
+	return 0;
+}
+
+/* Fired from the control thread when the tracer asks (/vpmd/trace): the totals now. */
+SEC("usdt")
+int BPF_USDT(vpmd_totals, __u64 port, __u64 queue, __u64 kicks, __u64 suppressed, __u64 chains,
+	     __u64 moves)
+{
+	struct vpmd_trace_key key = { .port = (__u16)port, .queue = (__u16)queue };
+	struct vpmd_trace_qstats *qs;
+	struct totals *t;
+
+	qs = followed(&key);
+	if (!qs)
+		return 0;
+	t = totals_of(&key);
+	if (!t)
+		return 0;
+	advance(t, VPMD_TOTAL_KICKS, &qs->kicks, kicks, kicks);
+	advance(t, VPMD_TOTAL_SUPPRESSED, &qs->kicks_suppressed, suppressed, suppressed);
+	advance(t, VPMD_TOTAL_RETURNED, &qs->used_entries, chains, chains);
+	advance(t, VPMD_TOTAL_MOVES, &qs->used_moves, moves, moves);
+	emit(VPMD_EV_TOTALS, port, queue, kicks, suppressed, chains, moves, 0, 0,
+	     bpf_ktime_get_ns());
 	return 0;
 }

@@ -38,22 +38,40 @@ struct vpmd_trace_key {
 	__u16 queue; /* virtqueue index: 2N rx queue N, 2N+1 tx queue N */
 };
 
-/* Per queue, since the programs were loaded. Only adds: a reader takes differences. */
+/*
+ * Per queue, since the programs were loaded. Only grows: a reader takes
+ * differences. Marked "exact" are the driver's own counts over the
+ * window from the queue's first hit (or "totals") to its last: the probes
+ * carry the running totals. The rest come from the sampled bursts
+ * (1 active burst in the process's sample_every).
+ */
 struct vpmd_trace_qstats {
-	__u64 kicks;            /* kick: notifications sent */
-	__u64 kick_descs;       /* their "descs": descriptors each notification covered */
-	__u64 kicks_suppressed; /* kick_suppressed */
-	__u64 decided_descs;    /* "decided" over kick and kick_suppressed */
-	__u64 used_moves;       /* used */
-	__u64 used_entries;     /* their "entries" */
-	__u64 refills;          /* refill */
+	__u64 kicks;            /* exact: notifications sent */
+	__u64 kick_descs;       /* sampled kick hits: descriptors each notification covered */
+	__u64 kicks_suppressed; /* exact: decisions the device asked us not to notify */
+	__u64 decided_descs;    /* sampled decisions: their "decided" */
+	__u64 used_moves;       /* exact: bursts (tx: reclaims) that took used entries */
+	__u64 used_entries;     /* exact: chains given back */
+	__u64 refills;          /* sampled refill hits */
 	__u64 refill_buffers;   /* their "buffers" */
-	__u64 refused[VPMD_TRACE_REASONS]; /* used_refused "count" by "reason" */
-	__u64 lat_count;        /* kick decisions whose chains all came back */
+	__u64 refused[VPMD_TRACE_REASONS]; /* exact: used_refused fires on every refusal */
+	__u64 lat_count;        /* sampled kick decisions whose chains all came back */
 	__u64 lat_sum_ns;
+	__u64 decisions_sampled; /* kick hits (sent or suppressed): hist_decided's count */
+	__u64 moves_sampled;     /* used hits of sampled bursts: hist_entries's count */
+	__u64 entries_sampled;   /* their "entries" */
 	__u64 hist_decided[VPMD_TRACE_LOG2_SLOTS]; /* descriptors per kick decision */
 	__u64 hist_entries[VPMD_TRACE_LOG2_SLOTS]; /* entries per used move */
 	__u64 hist_lat[VPMD_TRACE_LAT_SLOTS];      /* kick decision to used, ns */
+};
+
+/* The exact counts, in the order of struct vpmd_trace_totals' "seen". */
+enum vpmd_trace_total {
+	VPMD_TOTAL_KICKS,
+	VPMD_TOTAL_SUPPRESSED,
+	VPMD_TOTAL_RETURNED,
+	VPMD_TOTAL_MOVES,
+	VPMD_TOTAL_N,
 };
 
 enum vpmd_trace_event_type {
@@ -62,7 +80,10 @@ enum vpmd_trace_event_type {
 	VPMD_EV_USED,
 	VPMD_EV_USED_REFUSED,
 	VPMD_EV_REFILL,
+	VPMD_EV_TOTALS,
 };
+
+#define VPMD_TRACE_EVENT_ARGS 6
 
 /* One probe hit, streamed when the loader asks (stream_events). */
 struct vpmd_trace_event {
@@ -71,12 +92,13 @@ struct vpmd_trace_event {
 	__u16 port;
 	__u16 queue;
 	/*
-	 * The probe's arguments after port and queue, in order:
-	 * kick, kick_suppressed: avail, descs, decided, chains;
-	 * used: old, new, entries, chains; used_refused: reason, count, used;
-	 * refill: buffers, avail, free.
+	 * The probe's arguments after port and queue, in order (doc/trace.md):
+	 * kick, kick_suppressed: chains, decided, kicks, suppressed, avail, descs;
+	 * used: entries, chains, moves, sampled, old, new;
+	 * used_refused: reason, count, total, used; refill: buffers, avail, free;
+	 * totals: kicks, suppressed, chains, moves.
 	 */
-	__u64 arg[4];
+	__u64 arg[VPMD_TRACE_EVENT_ARGS];
 };
 
 #endif /* VPMD_BPF_TRACE_H */

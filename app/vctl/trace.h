@@ -23,7 +23,8 @@ struct trace_opts {
 	int queue;        /* --queue (queue pair), or -1: all */
 	double interval;  /* --interval, seconds */
 	double duration;  /* --duration, seconds; 0: until interrupted */
-	bool events;      /* --events: stream every probe hit */
+	bool events;      /* --events: stream every probe hit (sample becomes 1) */
+	unsigned int sample; /* --sample N: 1 active burst in N fires; 0: the process's own */
 	bool verbose;     /* -v: libbpf's own messages */
 };
 

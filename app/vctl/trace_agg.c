@@ -46,6 +46,16 @@ void trace_snapshot(struct trace_ctx *t)
 	t->n_cur = n;
 }
 
+int trace_find_queue(const struct trace_ctx *t, uint16_t port, uint16_t vq)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->n_cur; i++)
+		if (t->cur[i].key.port == port && t->cur[i].key.queue == vq)
+			return (int)i;
+	return -1;
+}
+
 static const struct vpmd_trace_qstats *find_prev(const struct trace_ctx *t,
 						 const struct vpmd_trace_key *key)
 {

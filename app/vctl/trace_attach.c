@@ -22,7 +22,7 @@
 #include "vpmd_trace.skel.h"
 
 const char *const trace_probe_names[TRACE_N_PROBES] = { "kick", "kick_suppressed", "used",
-							"used_refused", "refill" };
+							"used_refused", "totals", "refill" };
 
 /* libbpf's print callback has no argument of its own to carry -v. */
 static bool verbose_libbpf;
@@ -149,11 +149,11 @@ static int attach_probes(struct trace_ctx *t)
 	struct vpmd_trace_bpf *s = t->skel;
 	struct bpf_program *progs[TRACE_N_PROBES] = {
 		s->progs.vpmd_kick, s->progs.vpmd_kick_suppressed, s->progs.vpmd_used,
-		s->progs.vpmd_used_refused, s->progs.vpmd_refill,
+		s->progs.vpmd_used_refused, s->progs.vpmd_totals, s->progs.vpmd_refill,
 	};
 	struct bpf_link **links[TRACE_N_PROBES] = {
 		&s->links.vpmd_kick, &s->links.vpmd_kick_suppressed, &s->links.vpmd_used,
-		&s->links.vpmd_used_refused, &s->links.vpmd_refill,
+		&s->links.vpmd_used_refused, &s->links.vpmd_totals, &s->links.vpmd_refill,
 	};
 	unsigned int i;
 

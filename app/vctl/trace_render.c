@@ -98,9 +98,11 @@ static json_t *queue_json(const struct vpmd_trace_key *key, const struct vpmd_tr
 				    json_integer((json_int_t)d->refill_buffers));
 	}
 	json_object_set_new(o, "refused", refused);
+	/* Sampled: over the decisions the sampled bursts made. */
 	json_object_set_new(o, "descs_per_kick",
-			    json_num(trace_ratio(d->decided_descs,
-						 d->kicks + d->kicks_suppressed)));
+			    json_num(trace_ratio(d->decided_descs, d->decisions_sampled)));
+	json_object_set_new(o, "sampled_decisions",
+			    json_integer((json_int_t)d->decisions_sampled));
 	json_object_set_new(o, "entries_per_used",
 			    json_num(trace_ratio(d->used_entries, d->used_moves)));
 	if (secs > 0) {
@@ -111,6 +113,18 @@ static json_t *queue_json(const struct vpmd_trace_key *key, const struct vpmd_tr
 	}
 	json_object_set_new(o, "latency_ns", lat);
 	return o;
+}
+
+/*
+ * How the numbers were taken: the sampling of latency and histograms,
+ * and whether the counts end at the report ("totals" through telemetry)
+ * or at each queue's last sampled burst.
+ */
+static void add_sampling(json_t *o, const struct trace_ctx *t)
+{
+	json_object_set_new(o, "sample_every",
+			    t->sample_every > 0 ? json_integer(t->sample_every) : json_null());
+	json_object_set_new(o, "counts_to_report", json_boolean(t->tel_ok));
 }
 
 static void print_table_header(void)
@@ -128,7 +142,7 @@ static void print_table_row(double now_s, const struct vpmd_trace_key *key,
 	fmt_rate(k, sizeof(k), secs > 0 ? d->kicks / secs : NAN);
 	fmt_rate(s, sizeof(s), secs > 0 ? d->kicks_suppressed / secs : NAN);
 	fmt_rate(u, sizeof(u), secs > 0 ? d->used_moves / secs : NAN);
-	fmt_num(b, sizeof(b), trace_ratio(d->decided_descs, d->kicks + d->kicks_suppressed));
+	fmt_num(b, sizeof(b), trace_ratio(d->decided_descs, d->decisions_sampled));
 	fmt_num(e, sizeof(e), trace_ratio(d->used_entries, d->used_moves));
 	fmt_ns(p50, sizeof(p50), trace_lat_percentile(d, 50));
 	fmt_ns(p99, sizeof(p99), trace_lat_percentile(d, 99));
@@ -140,7 +154,8 @@ static void print_totals_text(const struct trace_ctx *t, double now_s)
 {
 	unsigned int i, r;
 
-	printf("-- totals over %.1f s (process %d)\n", now_s, (int)t->pid);
+	printf("-- totals over %.1f s (process %d); latency from 1 active burst in %ld per queue\n",
+	       now_s, (int)t->pid, t->sample_every);
 	printf("%4s %-5s %12s %12s %12s %14s %9s %9s\n", "port", "queue", "kicks", "suppressed",
 	       "used", "used entries", "lat p50", "lat p99");
 	for (i = 0; i < t->n_cur; i++) {
@@ -188,6 +203,7 @@ void trace_render_interval(const struct trace_ctx *t, double now_s, double secs)
 		json_object_set_new(o, "pid", json_integer(t->pid));
 		json_object_set_new(o, "time_s", json_real(now_s));
 		json_object_set_new(o, "interval_s", json_real(secs));
+		add_sampling(o, t);
 	} else if (t->n_cur > 0) {
 		print_table_header();
 	}
@@ -225,6 +241,7 @@ void trace_render_totals(const struct trace_ctx *t, double now_s, const char *wh
 	json_object_set_new(o, "time_s", json_real(now_s));
 	json_object_set_new(o, "end", json_string(why));
 	json_object_set_new(o, "events_lost", json_integer((json_int_t)t->skel->bss->events_lost));
+	add_sampling(o, t);
 	for (i = 0; i < t->n_cur; i++)
 		json_array_append_new(arr, queue_json(&t->cur[i].key, &t->cur[i].st, 0,
 						      t->opts->events));
@@ -253,11 +270,21 @@ void trace_render_attached(const struct trace_ctx *t)
 		json_object_set_new(o, "interval_s", json_real(op->interval));
 		json_object_set_new(o, "duration_s",
 				    op->duration > 0 ? json_real(op->duration) : json_null());
+		add_sampling(o, t);
+		if (t->tel_missing != NULL)
+			json_object_set_new(o, "no_telemetry", json_string(t->tel_missing));
 		vctl_emit(t->vctx, o, NULL);
 	} else {
+		if (t->tel_missing != NULL)
+			fprintf(stderr,
+				"vctl trace: %s: counts run between sampled bursts, at the process's "
+				"own sampling\n",
+				t->tel_missing);
 		/* On stderr: stdout is the table, which a pipe may be reading. */
-		fprintf(stderr, "vctl trace: attached to process %d, %s (%u probes)%s\n",
-			(int)t->pid, t->lib, trace_probes_wanted(op->events),
+		fprintf(stderr,
+			"vctl trace: attached to process %d, %s (%u probes, 1 active burst in %ld "
+			"sampled)%s\n",
+			(int)t->pid, t->lib, trace_probes_wanted(op->events), t->sample_every,
 			op->duration > 0 ? "" : "; Ctrl-C to stop");
 	}
 }
@@ -270,6 +297,7 @@ static const char *event_name(uint32_t type)
 	case VPMD_EV_USED: return "used";
 	case VPMD_EV_USED_REFUSED: return "used_refused";
 	case VPMD_EV_REFILL: return "refill";
+	case VPMD_EV_TOTALS: return "totals";
 	default: return "unknown";
 	}
 }
@@ -277,17 +305,20 @@ static const char *event_name(uint32_t type)
 /* Argument names after port and queue, per event type (doc/trace.md). */
 static const char *const *event_args(uint32_t type, unsigned int *n)
 {
-	static const char *const kick[] = { "avail", "descs", "decided", "chains" };
-	static const char *const used[] = { "old", "new", "entries", "chains" };
-	static const char *const refused[] = { "reason", "count", "used" };
+	static const char *const kick[] = { "chains", "decided", "kicks",
+					    "suppressed", "avail", "descs" };
+	static const char *const used[] = { "entries", "chains", "moves", "sampled", "old", "new" };
+	static const char *const refused[] = { "reason", "count", "total", "used" };
 	static const char *const refill[] = { "buffers", "avail", "free" };
+	static const char *const totals[] = { "kicks", "suppressed", "chains", "moves" };
 
 	switch (type) {
 	case VPMD_EV_KICK:
-	case VPMD_EV_KICK_SUPPRESSED: *n = 4; return kick;
-	case VPMD_EV_USED: *n = 4; return used;
-	case VPMD_EV_USED_REFUSED: *n = 3; return refused;
+	case VPMD_EV_KICK_SUPPRESSED: *n = 6; return kick;
+	case VPMD_EV_USED: *n = 6; return used;
+	case VPMD_EV_USED_REFUSED: *n = 4; return refused;
 	case VPMD_EV_REFILL: *n = 3; return refill;
+	case VPMD_EV_TOTALS: *n = 4; return totals;
 	default: *n = 0; return NULL;
 	}
 }

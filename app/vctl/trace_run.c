@@ -36,7 +36,7 @@ static void ts_add(const struct timespec *a, double s, struct timespec *out)
 /* Each interval: the differences since the last one. */
 static void tick(struct trace_ctx *t, const struct timespec *now)
 {
-	trace_snapshot(t);
+	trace_read(t);
 	trace_render_interval(t, trace_elapsed(&t->t_start, now), trace_elapsed(&t->t_prev, now));
 	trace_rotate(t);
 	t->t_prev = *now;
@@ -117,9 +117,46 @@ static int run_loop(struct trace_ctx *t)
 	if (t->rb != NULL)
 		ring_buffer__consume(t->rb);
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	trace_snapshot(t);
+	trace_read(t);
 	trace_render_totals(t, trace_elapsed(&t->t_start, &now), why);
 	return rc;
+}
+
+int trace_session_open(struct trace_ctx *t)
+{
+	int rc;
+
+	rc = trace_find_target(t);
+	if (rc < 0)
+		return rc;
+	t->prev = calloc(TRACE_MAX_QUEUES, sizeof(*t->prev));
+	t->cur = calloc(TRACE_MAX_QUEUES, sizeof(*t->cur));
+	if (t->prev == NULL || t->cur == NULL)
+		return vctl_fail(t->vctx, -ENOMEM, "out of memory");
+	rc = trace_attach(t);
+	if (rc < 0)
+		return rc;
+	rc = trace_tel_open(t);
+	if (rc < 0)
+		return rc;
+	/* Where the exact counts start: now, not at each queue's first sampled burst. */
+	trace_tel_sync(t);
+	return 0;
+}
+
+void trace_session_close(struct trace_ctx *t)
+{
+	trace_tel_close(t);
+	trace_detach(t);
+	free(t->prev);
+	free(t->cur);
+	t->prev = t->cur = NULL;
+}
+
+void trace_read(struct trace_ctx *t)
+{
+	trace_tel_sync(t);
+	trace_snapshot(t);
 }
 
 int trace_run(struct vctl_ctx *ctx, const struct trace_opts *opts)
@@ -128,19 +165,9 @@ int trace_run(struct vctl_ctx *ctx, const struct trace_opts *opts)
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
 	int rc;
 
-	rc = trace_find_target(&t);
-	if (rc < 0)
-		return rc;
-	t.prev = calloc(TRACE_MAX_QUEUES, sizeof(*t.prev));
-	t.cur = calloc(TRACE_MAX_QUEUES, sizeof(*t.cur));
-	if (t.prev == NULL || t.cur == NULL) {
-		rc = vctl_fail(ctx, -ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = trace_attach(&t);
+	rc = trace_session_open(&t);
 	if (rc < 0)
 		goto out;
-
 	stop_requested = 0;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
@@ -150,8 +177,6 @@ int trace_run(struct vctl_ctx *ctx, const struct trace_opts *opts)
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 out:
-	trace_detach(&t);
-	free(t.prev);
-	free(t.cur);
+	trace_session_close(&t);
 	return rc;
 }

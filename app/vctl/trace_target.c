@@ -167,3 +167,22 @@ pid_t trace_pick_process(char *why, size_t why_len)
 	}
 	return -EEXIST;
 }
+
+int trace_prefix_of_pid(pid_t pid, char *prefix, size_t len)
+{
+	struct dirent *de;
+	int rc = -ENOENT;
+	DIR *d;
+
+	d = opendir(TRACE_RUNTIME_DIR);
+	if (d == NULL)
+		return -errno;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || trace_pid_of_prefix(de->d_name) != pid)
+			continue;
+		rc = snprintf(prefix, len, "%s", de->d_name) < (int)len ? 0 : -ENAMETOOLONG;
+		break;
+	}
+	closedir(d);
+	return rc;
+}

@@ -30,6 +30,12 @@ pid_t trace_pid_of_prefix(const char *prefix);
 pid_t trace_pick_process(char *why, size_t why_len);
 
 /*
+ * The file prefix of the DPDK primary @pid (the one whose config lock it
+ * holds): 0 with @prefix filled, -ENOENT (none), or another negative errno.
+ */
+int trace_prefix_of_pid(pid_t pid, char *prefix, size_t len);
+
+/*
  * Path of the net_vpmd library (librte_net_vpmd.so*) mapped in @pid,
  * from /proc/PID/maps, checked to be the very file the process runs:
  * uprobes bind to an inode, so a library rebuilt since the process loaded

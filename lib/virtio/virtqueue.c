@@ -110,6 +110,8 @@ int vq_create(const struct vq_config *cfg, void *ring_mem, uint64_t ring_dev_add
 	vq->ring_dev_addr = ring_dev_addr;
 	vq->notify = cfg->notify;
 	vq->notify_ctx = cfg->notify_ctx;
+	vq->refused = cfg->refused;
+	vq->refused_ctx = cfg->refused_ctx;
 
 	vq_reset(vq);
 	*out = vq;

@@ -121,6 +121,8 @@ struct virtqueue {
 
 	vq_notify_fn notify;
 	void *notify_ctx;
+	vq_refused_fn refused;
+	void *refused_ctx;
 
 	struct vq_stats stats;
 	/* stats.descs_added at the last kick decision and at the last notification. */
@@ -150,6 +152,8 @@ static inline void *vq_indirect_table(const struct virtqueue *vq, uint16_t slot)
 static inline void vq_refuse(struct virtqueue *vq, enum vq_refuse_reason reason)
 {
 	vq->stats.refused[reason]++;
+	if (vq->refused != NULL)
+		vq->refused(vq->refused_ctx, vq, reason);
 }
 
 static inline void vq_mark_broken(struct virtqueue *vq, enum vq_refuse_reason reason)

@@ -27,6 +27,7 @@
 #include <vpmd/virtqueue.h>
 
 #include "model_packed.h"
+#include "refuse_hook.h"
 
 #define F_BASE	    (VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_RING_PACKED))
 #define F_EVENT_IDX VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX)
@@ -89,6 +90,7 @@ struct fx {
 	/* Ring slots the driver made available, and that count at the last kick decision. */
 	uint64_t drv_slots;
 	uint64_t drv_slots_decided;
+	struct refuse_hook refused; /* every refusal, through vq_config's hook */
 };
 
 /* ---- fixture ---------------------------------------------------------- */
@@ -122,6 +124,8 @@ static int fx_setup(void **state)
 	    .indirect_max = p->indirect_max,
 	    .notify = fx_notify,
 	    .notify_ctx = fx,
+	    .refused = refuse_hook_cb,
+	    .refused_ctx = &fx->refused,
 	};
 	fx->mem_size = vq_ring_mem_size(&fx->cfg);
 	assert_true(fx->mem_size >= (size_t)p->size * sizeof(struct vring_packed_desc) + 8);
@@ -145,6 +149,7 @@ static int fx_teardown(void **state)
 {
 	struct fx *fx = *state;
 
+	refuse_hook_check(&fx->refused, fx->vq);
 	vq_destroy(fx->vq);
 	model_packed_fini(&fx->model);
 	free(fx->mem);

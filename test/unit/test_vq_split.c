@@ -26,6 +26,7 @@
 #include <vpmd/virtqueue.h>
 
 #include "model_split.h"
+#include "refuse_hook.h"
 
 #define ARENA_SIZE 65536u
 #define QUEUE_INDEX 3u
@@ -43,6 +44,7 @@ struct fix {
 	uint16_t notify_index;      /* queue index the callback last got */
 	int notify_rc;              /* what the callback returns */
 	void *scratch;              /* a test's heap state, freed by teardown even if it fails */
+	struct refuse_hook refused; /* every refusal, through vq_config's hook */
 	uint8_t arena[ARENA_SIZE];  /* buffers handed to the device */
 };
 
@@ -84,6 +86,8 @@ static int fix_open(void **state, uint16_t size, uint64_t features, uint16_t ind
 	f->cfg.indirect_max = indirect_max;
 	f->cfg.notify = notify_cb;
 	f->cfg.notify_ctx = f;
+	f->cfg.refused = refuse_hook_cb;
+	f->cfg.refused_ctx = &f->refused;
 	if (size == 0)
 		return 0; /* tests that build their own queues */
 	f->mem_size = vq_ring_mem_size(&f->cfg);
@@ -105,6 +109,8 @@ static int teardown(void **state)
 
 	if (f == NULL)
 		return 0;
+	if (f->vq != NULL)
+		refuse_hook_check(&f->refused, f->vq);
 	model_split_fini(&f->m);
 	free(f->scratch);
 	vq_destroy(f->vq);

@@ -123,7 +123,9 @@ python3 "$here/tel_raw.py" "/var/run/dpdk/$prefix" \
 	"/vpmd/queue" "/vpmd/queue,0" "/vpmd/queue,0,0" "/vpmd/queue,0,0,up" "/vpmd/queue,0,1,rx" \
 	"/vpmd/queue,0,0,rx,1024" "/vpmd/queue,0,0,rx,0,65537" "/vpmd/queue,0,0,rx,0,1,2" \
 	"/vpmd/queue,0,0,rx,,1" "/vpmd/queue,0,0,rx,1,x" "/vpmd/queue,,0,rx" "/vpmd/queue,0,0,rx,0,1," \
-	"/vpmd/list" "/vpmd/queue,0,0,rx,0,65536" "/vpmd/xstats,0" >"$dir/raw.json" ||
+	"/vpmd/trace,0" "/vpmd/trace,65537" "/vpmd/trace,x" "/vpmd/trace,1,2" "/vpmd/trace,-1" \
+	"/vpmd/list" "/vpmd/queue,0,0,rx,0,65536" "/vpmd/xstats,0" "/vpmd/trace,100" "/vpmd/trace" \
+	"/vpmd/trace,64" >"$dir/raw.json" ||
 	fail "raw requests"
 check raw
 

@@ -123,8 +123,9 @@ def stopped(d, layout):
 
 def raw(d, layout):
     replies = load(d, "raw")
-    bad = [r for r in replies if r["request"] not in ("/vpmd/list", "/vpmd/queue,0,0,rx,0,65536",
-                                                      "/vpmd/xstats,0")]
+    good = ("/vpmd/list", "/vpmd/queue,0,0,rx,0,65536", "/vpmd/xstats,0", "/vpmd/trace,100",
+            "/vpmd/trace", "/vpmd/trace,64")
+    bad = [r for r in replies if r["request"] not in good]
     for r in bad:
         check(r["reply"] is None, f"bad request {r['request'][:60]!r}: null reply")
     ok = {r["request"]: r for r in replies if r not in bad}
@@ -135,6 +136,10 @@ def raw(d, layout):
     xs = ok["/vpmd/xstats,0"]["reply"]
     check(xs["start"] == 0 and xs["count"] == xs["total"] == len(xs["xstats"]) and xs["total"] > 20,
           f"xstats: {xs['total']} in one page")
+    # The probes' sampling: set, read back, set back; nobody traces, so no totals fire.
+    tr = [ok[r]["reply"] for r in ("/vpmd/trace,100", "/vpmd/trace", "/vpmd/trace,64")]
+    check([t["sample_every"] for t in tr] == [100, 100, 64] and all(t["totals_fired"] == 0 for t in tr),
+          f"trace: sampling set to 100, read back, set to 64: {tr}")
 
 
 def down(d, layout):

@@ -18,6 +18,7 @@
 #include <vpmd/virtqueue.h>
 
 #include "vpmd_bus.h"
+#include "vpmd_trace.h"
 #include "vpmd_devargs.h"
 
 /* virtio-net queue numbering (5.1.2): receiveq N is 2N, transmitq N is 2N+1. */
@@ -69,6 +70,7 @@ struct vpmd_queue_stats {
 	uint64_t size_bins[VPMD_SIZE_BINS];
 	uint64_t burst_bins[VPMD_BURST_BINS];
 	uint64_t filtered;    /* rx: dropped by the device's receive filter (vpmd_ctrl.c) */
+	uint64_t used_moves;  /* rx bursts, tx reclaims, that took used entries */
 };
 
 /*
@@ -141,6 +143,7 @@ struct vpmd_rxq {
 	uint16_t partial_left;
 	bool broken_said;     /* the ring's breakage was announced (vpmd_link.c) */
 	struct vpmd_queue_stats stats;
+	struct vpmd_trace_queue trace; /* which bursts fire the probes (vpmd_trace.h) */
 };
 
 struct vpmd_txq {
@@ -159,6 +162,7 @@ struct vpmd_txq {
 	struct rte_mempool *raw_free_pool;
 	bool broken_said;     /* the ring's breakage was announced (vpmd_link.c) */
 	struct vpmd_queue_stats stats;
+	struct vpmd_trace_queue trace; /* which bursts fire the probes (vpmd_trace.h) */
 };
 
 /*
@@ -347,7 +351,6 @@ void vpmd_queues_stop(struct rte_eth_dev *dev);
 uint16_t vpmd_recv_pkts(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts);
 uint16_t vpmd_xmit_pkts(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts);
 int vpmd_rx_refill(struct vpmd_rxq *rxq);
-void vpmd_tx_reclaim(struct vpmd_txq *txq);
 
 /*
  * vpmd_telemetry.c. The control thread calls these before it frees what a

@@ -230,8 +230,11 @@ void vpmd_tx_queue_release(struct rte_eth_dev *dev, uint16_t queue_id)
 	rte_free(txq);
 }
 
-/* (Re)create @vq over @mz with the negotiated features and give it to the device. */
-static int vq_bring_up(struct vpmd_adapter *ad, struct virtqueue **vq,
+/*
+ * (Re)create @vq of port @port over @mz with the negotiated features and
+ * give it to the device. Its refusals fire the used_refused probe.
+ */
+static int vq_bring_up(struct vpmd_adapter *ad, uint16_t port, struct virtqueue **vq,
 		       const struct rte_memzone *mz, uint16_t size, uint16_t index)
 {
 	struct vq_config cfg = {
@@ -243,6 +246,8 @@ static int vq_bring_up(struct vpmd_adapter *ad, struct virtqueue **vq,
 		.used_align = vpmd_ring_used_align(ad),
 		.notify = virtio_dev_notify,
 		.notify_ctx = &ad->vdev,
+		.refused = vpmd_trace_refused,
+		.refused_ctx = (void *)(uintptr_t)port,
 	};
 	struct virtqueue *fresh;
 	int rc;
@@ -279,7 +284,7 @@ int vpmd_queues_start(struct rte_eth_dev *dev)
 		rxq->lro = virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_GUEST_TSO4) ||
 			   virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_GUEST_TSO6);
 		rxq->broken_said = false;
-		rc = vq_bring_up(ad, &rxq->vq, rxq->mz, rxq->nb_desc, VPMD_RXQ_INDEX(q));
+		rc = vq_bring_up(ad, rxq->port_id, &rxq->vq, rxq->mz, rxq->nb_desc, VPMD_RXQ_INDEX(q));
 		if (rc < 0)
 			return rc;
 		/* Fill the ring; the device is told at the first kick, after DRIVER_OK. */
@@ -297,7 +302,7 @@ int vpmd_queues_start(struct rte_eth_dev *dev)
 					? VPMD_HDR_HASH_SIZE
 					: VPMD_HDR_SIZE;
 		txq->broken_said = false;
-		rc = vq_bring_up(ad, &txq->vq, txq->mz, txq->nb_desc, VPMD_TXQ_INDEX(q));
+		rc = vq_bring_up(ad, txq->port_id, &txq->vq, txq->mz, txq->nb_desc, VPMD_TXQ_INDEX(q));
 		if (rc < 0)
 			return rc;
 	}

@@ -53,7 +53,6 @@ int vpmd_rx_refill(struct vpmd_rxq *rxq)
 		}
 	}
 	/* vq_add_bulk() published what it added: the device can fill it already. */
-	VPMD_TRACE_REFILL(rxq->vq, rxq->port_id, added);
 	return added;
 }
 
@@ -127,16 +126,19 @@ uint16_t vpmd_recv_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	uint32_t lens[VPMD_RX_BURST_MAX];
 	uint16_t nb_rx = 0, n, i;
 	uint64_t bytes = 0;
-	struct vpmd_trace_used tr;
+	struct vpmd_trace_burst tb;
 	const struct vpmd_rx_filter *filter;
+	int added;
 
 	if (!vpmd_burst_enter(&rxq->in_burst, rxq->running))
 		return 0;
 	/* Once per burst; the control thread frees an old one only after the burst (vpmd_ctrl.c). */
 	filter = __atomic_load_n(rxq->rx_filter, __ATOMIC_ACQUIRE);
-	VPMD_TRACE_USED_BEGIN(&tr, rxq->vq);
+	VPMD_TRACE_BURST_BEGIN(&tb);
+	VPMD_TRACE_USED_BEGIN(&tb, &rxq->trace, rxq->vq);
 	/* Never more buffers than packets asked for: each gives at most one. */
 	n = vq_get_used_bulk(rxq->vq, cookies, lens, RTE_MIN(nb_pkts, VPMD_RX_BURST_MAX));
+	rxq->stats.used_moves += n != 0;
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = cookies[i];
 		uint32_t len = lens[i];
@@ -194,13 +196,15 @@ uint16_t vpmd_recv_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	if (unlikely(rxq->partial_head != NULL && vq_is_broken(rxq->vq)))
 		rx_merge_abort(rxq);
 
-	VPMD_TRACE_USED_END(&tr, rxq->vq, rxq->port_id);
+	VPMD_TRACE_USED_END(&tb, &rxq->trace, rxq->vq, rxq->port_id, rxq->stats.used_moves);
 	rxq->stats.packets += nb_rx;
 	rxq->stats.bytes += bytes;
 	rxq->stats.burst_bins[vpmd_burst_bin(nb_rx)]++;
 	if (vq_num_free(rxq->vq) >= VPMD_RX_REFILL_BATCH || nb_rx == 0) {
-		if (vpmd_rx_refill(rxq) > 0)
-			VPMD_KICK(rxq->vq, rxq->port_id);
+		added = vpmd_rx_refill(rxq);
+		VPMD_TRACE_REFILL(&tb, &rxq->trace, rxq->vq, rxq->port_id, added);
+		if (added > 0)
+			VPMD_KICK(&tb, &rxq->trace, rxq->vq, rxq->port_id);
 	}
 	vpmd_burst_exit(&rxq->in_burst);
 	return nb_rx;

@@ -45,6 +45,7 @@ static const struct xstat_def queue_xstats[] = {
 	QSTAT("bursts_8_15", burst_bins[VPMD_BURST_8_15]),
 	QSTAT("bursts_16_31", burst_bins[VPMD_BURST_16_31]),
 	QSTAT("bursts_32_plus", burst_bins[VPMD_BURST_32_PLUS]),
+	QSTAT("used_moves", used_moves),
 };
 /* Receive queues only: a burst of none is a poll that found nothing. */
 static const struct xstat_def rx_only_xstats[] = {

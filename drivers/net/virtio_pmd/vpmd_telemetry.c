@@ -46,6 +46,7 @@
 #include <vpmd/virtio_spec.h>
 
 #include "vpmd.h"
+#include "vpmd_trace.h"
 #include "vpmd_tel_json.h"
 
 #define VPMD_DRIVER_NAME "net_vpmd"
@@ -614,6 +615,69 @@ static int cmd_xstats(const char *cmd, const char *params, struct rte_tel_data *
 	return rc;
 }
 
+/* The "totals" probe for each queue of a port whose rings run; how many fired. */
+static unsigned int fire_port_totals(const struct reader *r)
+{
+	unsigned int i, fired = 0;
+
+	if (!reader_rings(r))
+		return 0;
+	for (i = 0; i < r->dev->data->nb_rx_queues; i++) {
+		const struct vpmd_rxq *q = r->dev->data->rx_queues[i];
+
+		if (q != NULL && q->vq != NULL) {
+			vpmd_trace_fire_totals(q->vq, r->port, q->stats.used_moves);
+			fired++;
+		}
+	}
+	for (i = 0; i < r->dev->data->nb_tx_queues; i++) {
+		const struct vpmd_txq *q = r->dev->data->tx_queues[i];
+
+		if (q != NULL && q->vq != NULL) {
+			vpmd_trace_fire_totals(q->vq, r->port, q->stats.used_moves);
+			fired++;
+		}
+	}
+	return fired;
+}
+
+/*
+ * What a tracer asks of the process (vctl trace, doc/trace.md): the
+ * sampling of the datapath probes, set with the parameter; and, while
+ * "totals" is traced, that probe fired for every queue now, so the
+ * tracer's exact counts end at this instant, not at the last sampled
+ * burst.
+ */
+static int cmd_trace(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	unsigned int fired = 0;
+	struct reader r;
+	uint32_t every;
+	uint16_t port;
+
+	(void)cmd;
+	if (params != NULL && params[0] != '\0') {
+		if (param_u32(params, VPMD_TRACE_SAMPLE_MAX, &every) < 0 ||
+		    vpmd_trace_set_sample_every(every) < 0)
+			return -EINVAL;
+	}
+	if (VPMD_TRACE_TOTALS_WANTED()) {
+		for (port = 0; port < RTE_MAX_ETHPORTS; port++) {
+			if (reader_enter(port, &r) < 0)
+				continue;
+			fired += fire_port_totals(&r);
+			reader_exit(&r);
+		}
+	}
+#ifdef VPMD_PROBES
+	const bool probes = true;
+#else
+	const bool probes = false;
+#endif
+	return reply(d, json_pack("{s:b, s:i, s:i}", "probes", probes, "sample_every",
+				  (int)vpmd_trace_sample_every(), "totals_fired", (int)fired));
+}
+
 RTE_INIT(vpmd_telemetry_init)
 {
 	rte_telemetry_register_cmd("/vpmd/list", cmd_list,
@@ -629,4 +693,7 @@ RTE_INIT(vpmd_telemetry_init)
 				   "The port's ethdev counters. Parameter: port");
 	rte_telemetry_register_cmd("/vpmd/xstats", cmd_xstats,
 				   "A page of the port's xstats. Parameters: port[,start]");
+	rte_telemetry_register_cmd("/vpmd/trace", cmd_trace,
+				   "Probe sampling (1 active burst in N) and the totals probe. "
+				   "Parameter: [N] to set it");
 }

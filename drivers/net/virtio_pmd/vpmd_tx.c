@@ -42,20 +42,22 @@ static inline void tx_free_done(struct vpmd_txq *txq, void **done, uint16_t n)
 		rte_mempool_put_bulk(txq->raw_free_pool, done, raw);
 }
 
-void vpmd_tx_reclaim(struct vpmd_txq *txq)
+static void tx_reclaim(struct vpmd_txq *txq, struct vpmd_trace_burst *tb)
 {
 	void *done[RECLAIM_BATCH];
 	uint16_t n;
-	struct vpmd_trace_used tr;
+	bool took = false;
 
-	VPMD_TRACE_USED_BEGIN(&tr, txq->vq);
+	VPMD_TRACE_USED_BEGIN(tb, &txq->trace, txq->vq);
 	/* Lengths mean nothing on tx: in order, the ring's entries are not even read. */
 	while ((n = vq_reclaim_bulk(txq->vq, done, RECLAIM_BATCH)) > 0) {
+		took = true;
 		tx_free_done(txq, done, n);
 		if (n < RECLAIM_BATCH)
 			break;
 	}
-	VPMD_TRACE_USED_END(&tr, txq->vq, txq->port_id);
+	txq->stats.used_moves += took;
+	VPMD_TRACE_USED_END(tb, &txq->trace, txq->vq, txq->port_id, txq->stats.used_moves);
 }
 
 /* The header can go in @m's own headroom: it is ours alone to write. */
@@ -140,7 +142,8 @@ static inline bool tx_is_simple(const struct vpmd_txq *txq, const struct rte_mbu
  * if it added any (and moved *nb_tx past them).
  */
 static inline bool tx_simple_run(struct vpmd_txq *txq, struct rte_mbuf **pkts, uint16_t *nb_tx,
-				 uint16_t nb_pkts, uint64_t *bytes, bool *reclaimed)
+				 uint16_t nb_pkts, uint64_t *bytes, bool *reclaimed,
+				 struct vpmd_trace_burst *tb)
 {
 	struct vq_buf bufs[TX_RUN_MAX];
 	void *cookies[TX_RUN_MAX];
@@ -149,7 +152,7 @@ static inline bool tx_simple_run(struct vpmd_txq *txq, struct rte_mbuf **pkts, u
 	uint64_t run_bytes = 0;
 
 	if (room < nb_pkts - first && !*reclaimed) {
-		vpmd_tx_reclaim(txq);
+		tx_reclaim(txq, tb);
 		*reclaimed = true;
 		room = vq_num_free(txq->vq);
 	}
@@ -194,11 +197,13 @@ uint16_t vpmd_xmit_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	uint16_t nb_tx = 0, dropped = 0;
 	bool reclaimed = false;
 	uint64_t bytes = 0;
+	struct vpmd_trace_burst tb;
 
 	if (!vpmd_burst_enter(&txq->in_burst, txq->running))
 		return 0;
+	VPMD_TRACE_BURST_BEGIN(&tb);
 	if (vq_num_free(txq->vq) < txq->free_thresh) {
-		vpmd_tx_reclaim(txq);
+		tx_reclaim(txq, &tb);
 		reclaimed = true;
 	}
 
@@ -212,7 +217,7 @@ uint16_t vpmd_xmit_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		uint16_t need;
 		int rc;
 
-		if (tx_simple_run(txq, pkts, &nb_tx, nb_pkts, &bytes, &reclaimed))
+		if (tx_simple_run(txq, pkts, &nb_tx, nb_pkts, &bytes, &reclaimed, &tb))
 			continue;
 		if (nb_tx == nb_pkts || vq_is_broken(txq->vq))
 			break;
@@ -242,7 +247,7 @@ uint16_t vpmd_xmit_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		 */
 		if (vq_num_free(txq->vq) < need) {
 			if (!reclaimed) {
-				vpmd_tx_reclaim(txq);
+				tx_reclaim(txq, &tb);
 				reclaimed = true;
 			}
 			if (vq_num_free(txq->vq) < need) {
@@ -291,7 +296,7 @@ uint16_t vpmd_xmit_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	}
 
 	if (nb_tx > dropped)
-		VPMD_KICK(txq->vq, txq->port_id);
+		VPMD_KICK(&tb, &txq->trace, txq->vq, txq->port_id);
 	txq->stats.packets += nb_tx - dropped;
 	txq->stats.bytes += bytes;
 	txq->stats.burst_bins[vpmd_burst_bin(nb_tx)]++; /* what the burst took, as it returns */

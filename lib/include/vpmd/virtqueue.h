@@ -61,6 +61,16 @@ struct vq_stats {
 /** Device notification callback, usually the transport's notify op. */
 typedef int (*vq_notify_fn)(void *ctx, uint16_t queue_index);
 
+struct virtqueue;
+
+/**
+ * Called for each used entry the queue refuses, after vq_stats counted it,
+ * on the queue's thread inside the call that read the entry. Refusals are
+ * rare (a buggy or hostile device): the hook costs nothing until one comes.
+ */
+typedef void (*vq_refused_fn)(void *ctx, const struct virtqueue *vq,
+			      enum vq_refuse_reason reason);
+
 /* Features the virtqueue itself acts upon (bits of the negotiated set). */
 struct vq_config {
 	enum vq_layout layout;
@@ -80,6 +90,8 @@ struct vq_config {
 	uint16_t indirect_max;
 	vq_notify_fn notify;
 	void *notify_ctx;
+	vq_refused_fn refused; /* NULL: none */
+	void *refused_ctx;
 };
 
 /** One buffer of a chain. */
