@@ -23,6 +23,7 @@
 	X(features)           \
 	X(ring)               \
 	X(stats)              \
+	X(top)                \
 	VCTL_TRACE_COMMAND(X) \
 	X(help)
 

@@ -64,12 +64,14 @@ export VCTL_RUNTIME_DIR=$tmp/run
 # Every command of the table, as vctl itself lists them (trace only when built with BPF).
 commands=$("$vctl" -j help | python3 -c 'import json,sys; print(" ".join(sorted(c["name"] for c in json.load(sys.stdin)["commands"])) + " ")')
 case "$commands" in
-"features help list ring stats status "|"features help list ring stats status trace ") ;;
+"features help list ring stats status top "|"features help list ring stats status top trace ") ;;
 *) fail "vctl help lists '$commands'" ;;
 esac
 expect_completion "$commands" vctl ""
 expect_completion "ring " vctl ri
 expect_completion "stats status " vctl -j sta
+expect_completion "top " vctl to
+expect_completion "--interval " vctl top --int
 expect_completion "rx tx " vctl ring 0 0 ""
 expect_completion "rx " vctl --prefix app1 ring 0 1 r
 expect_completion "--desc " vctl ring 0 0 rx --de
