@@ -37,7 +37,7 @@
 	  "also stream every probe hit (ring buffer); samples every burst (--sample 1)")       \
 	X(OPT_SAMPLE, 0x206, "sample", "N",                                                     \
 	  "latency and histograms from 1 active burst in N per queue, 1 to 65536 (default: "   \
-	  "the process's, 64 unless set); counts are exact at any N")                          \
+	  "the process's, 128 unless set); counts are exact at any N")                          \
 	X(OPT_JSON, 'j', "json", NULL, "JSON lines instead of tables (-p: indented)")           \
 	X(OPT_VERBOSE, 'v', "verbose", NULL, "libbpf's own messages")
 

@@ -174,9 +174,14 @@ window() {
 	sleep 0.5
 	read_xstats
 	for b in "$@"; do bt_start "$b"; done
+	# bpftrace says "Attaching" before it has raised every semaphore: give it 5 s.
 	for b in "$@"; do
 		for probe in $(block_probes "$b"); do
-			v=$(python3 "$here/semaphore.py" "$PAIR_FRONT_PID" "$probe")
+			for _ in $(seq 50); do
+				v=$(python3 "$here/semaphore.py" "$PAIR_FRONT_PID" "$probe")
+				[ "${v:-0}" -gt 0 ] && break
+				sleep 0.1
+			done
 			[ "${v:-0}" -gt 0 ] || fail "semaphore of $probe is ${v:-unreadable} while $b is attached"
 		done
 	done
@@ -254,7 +259,7 @@ for vq in 0 1; do
 	check "$r" "vq $vq @chains $got = ${d}_q0_chains_used + refused_len delta $want"
 done
 
-# Default sampling: about one used move in 64 makes each queue's
+# At sampling 64: about one used move in 64 makes each queue's
 # histogram, and each queue has plausible latency samples. (A fixed
 # countdown once locked onto one kind of burst, rx bursts alternating a
 # used move and a refill: the driver's countdown is random now.)

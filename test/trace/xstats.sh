@@ -4,7 +4,7 @@
 # vctl trace against a live testpmd forwarding through net_vpmd: over one
 # window the BPF counts equal the driver's own xstats exactly (kicks,
 # kicks_suppressed, chains given back, used moves), although the probes
-# fire on 1 active burst in 64: they carry the running totals, and vctl
+# fire on 1 active burst in 128: they carry the running totals, and vctl
 # closes the window with the "totals" probe; the probe semaphores read 0
 # untraced, non-zero while traced and 0 again after detach; the process
 # keeps forwarding after detach.

@@ -615,31 +615,52 @@ static int cmd_xstats(const char *cmd, const char *params, struct rte_tel_data *
 	return rc;
 }
 
-/* The "totals" probe for each queue of a port whose rings run; how many fired. */
-static unsigned int fire_port_totals(const struct reader *r)
+/*
+ * For each queue of a port whose rings run: fire its "totals" probe when
+ * @fire, and restart its sampling countdown when @restart, so that a new
+ * rate applies from the next active burst, not after a countdown drawn
+ * for the old one (up to 2 x 65536 bursts). The countdown is the
+ * datapath's: a store that races its decrement loses nothing but one
+ * tick. Returns the queues fired.
+ */
+static unsigned int port_trace(const struct reader *r, bool fire, bool restart)
 {
 	unsigned int i, fired = 0;
 
 	if (!reader_rings(r))
 		return 0;
 	for (i = 0; i < r->dev->data->nb_rx_queues; i++) {
-		const struct vpmd_rxq *q = r->dev->data->rx_queues[i];
+		struct vpmd_rxq *q = r->dev->data->rx_queues[i];
 
-		if (q != NULL && q->vq != NULL) {
+		if (q == NULL || q->vq == NULL)
+			continue;
+		if (restart)
+			__atomic_store_n(&q->trace.countdown, 0, __ATOMIC_RELAXED);
+		if (fire) {
 			vpmd_trace_fire_totals(q->vq, r->port, q->stats.used_moves);
 			fired++;
 		}
 	}
 	for (i = 0; i < r->dev->data->nb_tx_queues; i++) {
-		const struct vpmd_txq *q = r->dev->data->tx_queues[i];
+		struct vpmd_txq *q = r->dev->data->tx_queues[i];
 
-		if (q != NULL && q->vq != NULL) {
+		if (q == NULL || q->vq == NULL)
+			continue;
+		if (restart)
+			__atomic_store_n(&q->trace.countdown, 0, __ATOMIC_RELAXED);
+		if (fire) {
 			vpmd_trace_fire_totals(q->vq, r->port, q->stats.used_moves);
 			fired++;
 		}
 	}
 	return fired;
 }
+
+#ifdef VPMD_PROBES
+#define PROBES_BUILT true
+#else
+#define PROBES_BUILT false
+#endif
 
 /*
  * What a tracer asks of the process (vctl trace, doc/trace.md): the
@@ -650,31 +671,25 @@ static unsigned int fire_port_totals(const struct reader *r)
  */
 static int cmd_trace(const char *cmd, const char *params, struct rte_tel_data *d)
 {
+	bool set = params != NULL && params[0] != '\0', fire = VPMD_TRACE_TOTALS_WANTED();
 	unsigned int fired = 0;
 	struct reader r;
 	uint32_t every;
 	uint16_t port;
 
 	(void)cmd;
-	if (params != NULL && params[0] != '\0') {
-		if (param_u32(params, VPMD_TRACE_SAMPLE_MAX, &every) < 0 ||
-		    vpmd_trace_set_sample_every(every) < 0)
-			return -EINVAL;
-	}
-	if (VPMD_TRACE_TOTALS_WANTED()) {
+	if (set && (param_u32(params, VPMD_TRACE_SAMPLE_MAX, &every) < 0 ||
+		    vpmd_trace_set_sample_every(every) < 0))
+		return -EINVAL;
+	if (set || fire) {
 		for (port = 0; port < RTE_MAX_ETHPORTS; port++) {
 			if (reader_enter(port, &r) < 0)
 				continue;
-			fired += fire_port_totals(&r);
+			fired += port_trace(&r, fire, set);
 			reader_exit(&r);
 		}
 	}
-#ifdef VPMD_PROBES
-	const bool probes = true;
-#else
-	const bool probes = false;
-#endif
-	return reply(d, json_pack("{s:b, s:i, s:i}", "probes", probes, "sample_every",
+	return reply(d, json_pack("{s:b, s:i, s:i}", "probes", PROBES_BUILT, "sample_every",
 				  (int)vpmd_trace_sample_every(), "totals_fired", (int)fired));
 }
 

@@ -34,8 +34,8 @@
 
 #include <vpmd/virtqueue.h>
 
-/* Sampling of a queue whose tracer has not said otherwise: 1 active burst in this many, on average. */
-#define VPMD_TRACE_SAMPLE_DEFAULT 64
+/* Sampling unless a tracer says otherwise: 1 active burst in this many, on average. */
+#define VPMD_TRACE_SAMPLE_DEFAULT 128
 #define VPMD_TRACE_SAMPLE_MAX 65536
 
 /* Per queue, touched only by the queue's thread (and only while traced). */
@@ -77,7 +77,10 @@ extern unsigned short vpmd_totals_semaphore;
 
 #define VPMD_SEMA(name) __atomic_load_n(&vpmd_##name##_semaphore, __ATOMIC_RELAXED)
 
-/* The traced halves, out of line (vpmd_trace.c): reached in sampled bursts only. */
+/*
+ * The traced halves, out of line (vpmd_trace.c): the kick decision while
+ * traced, the rest only in bursts that may fire.
+ */
 bool vpmd_trace_kick(struct vpmd_trace_burst *tb, struct vpmd_trace_queue *tq,
 		     struct virtqueue *vq, uint16_t port);
 void vpmd_trace_used_begin(struct vpmd_trace_burst *tb, const struct virtqueue *vq);
@@ -105,12 +108,15 @@ static inline bool vpmd_trace_sampled(struct vpmd_trace_burst *tb, struct vpmd_t
 	return tb->sampled;
 }
 
-/* At a burst's start: is anyone looking? Nothing else is done untraced. */
+/*
+ * At a burst's start: is anyone looking at the sampled probes? Nothing
+ * else is done untraced. (used_refused needs no burst: the ring's refused
+ * hook fires it.)
+ */
 #define VPMD_TRACE_BURST_BEGIN(tb)                                                              \
 	do {                                                                                   \
 		(tb)->on = unlikely((VPMD_SEMA(kick) | VPMD_SEMA(kick_suppressed) |            \
-				     VPMD_SEMA(used) | VPMD_SEMA(used_refused) |               \
-				     VPMD_SEMA(refill)) != 0);                                 \
+				     VPMD_SEMA(used) | VPMD_SEMA(refill)) != 0);               \
 		(tb)->decided = false;                                                         \
 		(tb)->sampled = false;                                                         \
 		(tb)->full = false;                                                            \
