@@ -30,14 +30,6 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void add_rows(struct table *t, const json_t *counters, const json_t *rates)
 {
 	const char *k;
@@ -182,7 +174,7 @@ static int run(struct vctl_ctx *ctx, int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	for (n = 0; !interrupted; n++) {
-		t_cur = now();
+		t_cur = vctl_now();
 		rc = sample(ctx, port, &cur);
 		if (rc < 0)
 			break;

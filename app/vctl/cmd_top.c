@@ -71,14 +71,6 @@ static void on_winch(int sig)
 	resized = 1;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int parse_opts(struct vctl_ctx *ctx, int argc, char **argv, struct top_opts *o)
 {
 	char *arg, *end;
@@ -161,7 +153,7 @@ static int refresh(struct top_run *r)
 	rc = top_sample(r->ctx, &cur);
 	if (rc < 0)
 		return rc;
-	t = now_s();
+	t = vctl_now();
 	if (r->trace != NULL)
 		top_trace_tick(r->trace);
 	frame = top_frame(r->ctx, r->prev, cur, t - r->t_prev, t - r->t_start);
@@ -192,7 +184,7 @@ static int rebase(struct top_run *r)
 		return rc;
 	json_decref(r->prev);
 	r->prev = cur;
-	r->t_prev = now_s();
+	r->t_prev = vctl_now();
 	if (r->trace != NULL)
 		top_trace_tick(r->trace);
 	return 0;
@@ -246,7 +238,7 @@ static int loop(struct top_run *r)
 			resized = 0;
 			draw(r);
 		}
-		wait = next - now_s();
+		wait = next - vctl_now();
 		if (wait <= 0) {
 			rc = r->view.paused ? top_alive(r->ctx) : refresh(r);
 			if (rc < 0)
@@ -255,8 +247,8 @@ static int loop(struct top_run *r)
 				return 0;
 			next += r->o.interval;
 			/* After a long stall (a slow reply), start from now rather than catch up. */
-			if (next <= now_s())
-				next = now_s() + r->o.interval;
+			if (next <= vctl_now())
+				next = vctl_now() + r->o.interval;
 			continue;
 		}
 		/* Short waits: a signal or a resize is seen within 200 ms whatever the interval. */
@@ -284,7 +276,7 @@ static int start(struct top_run *r)
 	rc = top_sample(r->ctx, &r->prev);
 	if (rc < 0)
 		return rc;
-	r->t_start = r->t_prev = now_s();
+	r->t_start = r->t_prev = vctl_now();
 	if (r->o.trace) {
 		rc = top_trace_open(r->ctx, r->ctx->tel.pid, &r->trace);
 		if (rc < 0)

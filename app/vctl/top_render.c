@@ -42,35 +42,20 @@ int top_sort_parse(const char *s)
 static const char *const bar_utf8[9] = { " ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
 static const char *const bar_ascii[9] = { " ", ".", ":", "-", "=", "+", "*", "#", "@" };
 
-/* "-", "123", "45.6k", "7.89M", "1.23G": a rate in a cell. */
+/* A JSON number as a number, anything else (null: no sample) as NaN: "-" in a cell. */
+static double num_or_nan(const json_t *v)
+{
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
 static void fmt_rate(char *buf, size_t len, const json_t *v)
 {
-	double x = json_number_value(v);
-
-	if (!json_is_number(v))
-		snprintf(buf, len, "-");
-	else if (x >= 1e9)
-		snprintf(buf, len, "%.2fG", x / 1e9);
-	else if (x >= 1e6)
-		snprintf(buf, len, "%.2fM", x / 1e6);
-	else if (x >= 1e3)
-		snprintf(buf, len, "%.1fk", x / 1e3);
-	else
-		snprintf(buf, len, "%.0f", x);
+	vctl_fmt_rate(buf, len, num_or_nan(v));
 }
 
 static void fmt_ns(char *buf, size_t len, const json_t *v)
 {
-	double ns = json_number_value(v);
-
-	if (!json_is_number(v))
-		snprintf(buf, len, "-");
-	else if (ns >= 1e6)
-		snprintf(buf, len, "%.2fms", ns / 1e6);
-	else if (ns >= 1e3)
-		snprintf(buf, len, "%.1fus", ns / 1e3);
-	else
-		snprintf(buf, len, "%.0fns", ns);
+	vctl_fmt_ns(buf, len, num_or_nan(v));
 }
 
 static void fmt_share(char *buf, size_t len, const json_t *v)

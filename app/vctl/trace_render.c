@@ -19,33 +19,6 @@
 const char *const trace_reason_names[TRACE_N_REASONS] = { "id_range", "id_not_inflight", "len",
 							  "wrap", "idx_jump" };
 
-/* "123", "45.6k", "7.89M": a rate in a table cell. */
-static void fmt_rate(char *buf, size_t len, double v)
-{
-	if (isnan(v))
-		snprintf(buf, len, "-");
-	else if (v >= 1e6)
-		snprintf(buf, len, "%.2fM", v / 1e6);
-	else if (v >= 1e3)
-		snprintf(buf, len, "%.1fk", v / 1e3);
-	else
-		snprintf(buf, len, "%.0f", v);
-}
-
-static void fmt_ns(char *buf, size_t len, double ns)
-{
-	if (isnan(ns))
-		snprintf(buf, len, "-");
-	else if (ns >= 1e9)
-		snprintf(buf, len, "%.2fs", ns / 1e9);
-	else if (ns >= 1e6)
-		snprintf(buf, len, "%.2fms", ns / 1e6);
-	else if (ns >= 1e3)
-		snprintf(buf, len, "%.1fus", ns / 1e3);
-	else
-		snprintf(buf, len, "%.0fns", ns);
-}
-
 static void fmt_num(char *buf, size_t len, double v)
 {
 	if (isnan(v))
@@ -139,13 +112,13 @@ static void print_table_row(double now_s, const struct vpmd_trace_key *key,
 	char q[16], k[16], s[16], u[16], b[16], e[16], p50[16], p99[16];
 
 	fmt_queue(q, sizeof(q), key->queue);
-	fmt_rate(k, sizeof(k), secs > 0 ? d->kicks / secs : NAN);
-	fmt_rate(s, sizeof(s), secs > 0 ? d->kicks_suppressed / secs : NAN);
-	fmt_rate(u, sizeof(u), secs > 0 ? d->used_moves / secs : NAN);
+	vctl_fmt_rate(k, sizeof(k), secs > 0 ? d->kicks / secs : NAN);
+	vctl_fmt_rate(s, sizeof(s), secs > 0 ? d->kicks_suppressed / secs : NAN);
+	vctl_fmt_rate(u, sizeof(u), secs > 0 ? d->used_moves / secs : NAN);
 	fmt_num(b, sizeof(b), trace_ratio(d->decided_descs, d->decisions_sampled));
 	fmt_num(e, sizeof(e), trace_ratio(d->used_entries, d->used_moves));
-	fmt_ns(p50, sizeof(p50), trace_lat_percentile(d, 50));
-	fmt_ns(p99, sizeof(p99), trace_lat_percentile(d, 99));
+	vctl_fmt_ns(p50, sizeof(p50), trace_lat_percentile(d, 50));
+	vctl_fmt_ns(p99, sizeof(p99), trace_lat_percentile(d, 99));
 	printf("%8.1f %4u %-5s %9s %9s %9s %7s %7s %9s %9s\n", now_s, key->port, q, k, s, u, b, e,
 	       p50, p99);
 }
@@ -165,8 +138,8 @@ static void print_totals_text(const struct trace_ctx *t, double now_s)
 		uint64_t refused = 0;
 
 		fmt_queue(q, sizeof(q), key->queue);
-		fmt_ns(p50, sizeof(p50), trace_lat_percentile(st, 50));
-		fmt_ns(p99, sizeof(p99), trace_lat_percentile(st, 99));
+		vctl_fmt_ns(p50, sizeof(p50), trace_lat_percentile(st, 50));
+		vctl_fmt_ns(p99, sizeof(p99), trace_lat_percentile(st, 99));
 		printf("%4u %-5s %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %14" PRIu64 " %9s %9s\n",
 		       key->port, q, (uint64_t)st->kicks, (uint64_t)st->kicks_suppressed,
 		       (uint64_t)st->used_moves, (uint64_t)st->used_entries, p50, p99);

@@ -95,6 +95,12 @@ void vctl_emit(struct vctl_ctx *ctx, json_t *v, void (*text)(const json_t *v, FI
 void vctl_wrap(FILE *f, const char *text, int indent, int col, int width);
 /** The command's usage lines, to @f. */
 void vctl_print_usage(const struct vctl_cmd *cmd, FILE *f);
+/** A rate in a table cell: "123", "45.6k", "7.89M", "1.23G"; "-" for NaN. */
+void vctl_fmt_rate(char *buf, size_t len, double v);
+/** A duration in a table cell: "850ns", "12.3us", "4.56ms", "1.23s"; "-" for NaN. */
+void vctl_fmt_ns(char *buf, size_t len, double ns);
+/** Seconds on CLOCK_MONOTONIC, for rates over an interval. */
+double vctl_now(void);
 
 /*
  * args.c: parsing. Each returns 0 or a usage error.

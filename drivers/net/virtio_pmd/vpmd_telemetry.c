@@ -616,44 +616,46 @@ static int cmd_xstats(const char *cmd, const char *params, struct rte_tel_data *
 }
 
 /*
- * For each queue of a port whose rings run: fire its "totals" probe when
+ * One queue of a port whose rings run: fire its "totals" probe when
  * @fire, and restart its sampling countdown when @restart, so that a new
  * rate applies from the next active burst, not after a countdown drawn
  * for the old one (up to 2 x 65536 bursts). The countdown is the
  * datapath's: a store that races its decrement loses nothing but one
- * tick. Returns the queues fired.
+ * tick.
  */
+static void queue_trace(const struct virtqueue *vq, uint16_t port, uint64_t moves,
+			struct vpmd_trace_queue *tq, bool fire, bool restart)
+{
+	if (restart)
+		__atomic_store_n(&tq->countdown, 0, __ATOMIC_RELAXED);
+	if (fire)
+		vpmd_trace_fire_totals(vq, port, moves);
+}
+
+/* queue_trace() for every queue of the port, if its rings run; how many there were. */
 static unsigned int port_trace(const struct reader *r, bool fire, bool restart)
 {
-	unsigned int i, fired = 0;
+	unsigned int i, n = 0;
 
 	if (!reader_rings(r))
 		return 0;
 	for (i = 0; i < r->dev->data->nb_rx_queues; i++) {
 		struct vpmd_rxq *q = r->dev->data->rx_queues[i];
 
-		if (q == NULL || q->vq == NULL)
-			continue;
-		if (restart)
-			__atomic_store_n(&q->trace.countdown, 0, __ATOMIC_RELAXED);
-		if (fire) {
-			vpmd_trace_fire_totals(q->vq, r->port, q->stats.used_moves);
-			fired++;
+		if (q != NULL && q->vq != NULL) {
+			queue_trace(q->vq, r->port, q->stats.used_moves, &q->trace, fire, restart);
+			n++;
 		}
 	}
 	for (i = 0; i < r->dev->data->nb_tx_queues; i++) {
 		struct vpmd_txq *q = r->dev->data->tx_queues[i];
 
-		if (q == NULL || q->vq == NULL)
-			continue;
-		if (restart)
-			__atomic_store_n(&q->trace.countdown, 0, __ATOMIC_RELAXED);
-		if (fire) {
-			vpmd_trace_fire_totals(q->vq, r->port, q->stats.used_moves);
-			fired++;
+		if (q != NULL && q->vq != NULL) {
+			queue_trace(q->vq, r->port, q->stats.used_moves, &q->trace, fire, restart);
+			n++;
 		}
 	}
-	return fired;
+	return n;
 }
 
 #ifdef VPMD_PROBES
@@ -672,7 +674,7 @@ static unsigned int port_trace(const struct reader *r, bool fire, bool restart)
 static int cmd_trace(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	bool set = params != NULL && params[0] != '\0', fire = VPMD_TRACE_TOTALS_WANTED();
-	unsigned int fired = 0;
+	unsigned int fired = 0, queues;
 	struct reader r;
 	uint32_t every;
 	uint16_t port;
@@ -685,7 +687,9 @@ static int cmd_trace(const char *cmd, const char *params, struct rte_tel_data *d
 		for (port = 0; port < RTE_MAX_ETHPORTS; port++) {
 			if (reader_enter(port, &r) < 0)
 				continue;
-			fired += port_trace(&r, fire, set);
+			queues = port_trace(&r, fire, set);
+			if (fire)
+				fired += queues;
 			reader_exit(&r);
 		}
 	}
