@@ -25,6 +25,8 @@
 #include "top.h"
 
 #define KEY_LEN 32
+/* ethdev's RTE_MAX_QUEUES_PER_PORT: a port that says more is not one of ours. */
+#define TOP_MAX_QUEUES 1024
 
 const char *const top_bucket_keys[TOP_N_BUCKETS] = { "0", "1", "2_3", "4_7", "8_15", "16_31",
 						     "32_plus" };
@@ -77,6 +79,14 @@ int top_alive(struct vctl_ctx *ctx)
 	return 0;
 }
 
+/* Port entry @e's queue count from /vpmd/list, 0 when it makes no sense. */
+static json_int_t port_queues(const json_t *e)
+{
+	json_int_t n = jint(e, "queues");
+
+	return n >= 0 && n <= TOP_MAX_QUEUES ? n : 0;
+}
+
 /*
  * One queue's state into @queues under its key. A null reply (the port
  * stopped or closed between the list and this request) leaves it out;
@@ -116,7 +126,13 @@ int top_sample(struct vctl_ctx *ctx, json_t **out)
 	json_object_foreach(json_object_get(list, "ports"), port, e) {
 		if (!jint(e, "running"))
 			continue;
-		for (q = 0; q < jint(e, "queues") && rc == 0; q++) {
+		/* Each queue is two requests: a count past ethdev's limit would never end. */
+		if (port_queues(e) != jint(e, "queues")) {
+			rc = vctl_fail(ctx, -EPROTO, "port %s reports %lld queues: not a vpmd reply (at most %d)",
+				       port, (long long)jint(e, "queues"), TOP_MAX_QUEUES);
+			break;
+		}
+		for (q = 0; q < port_queues(e) && rc == 0; q++) {
 			rc = sample_queue(ctx, queues, port, q, "rx");
 			if (rc == 0)
 				rc = sample_queue(ctx, queues, port, q, "tx");
@@ -245,7 +261,7 @@ json_t *top_frame(struct vctl_ctx *ctx, const json_t *prev, const json_t *cur, d
 	json_int_t q;
 
 	json_object_foreach(json_object_get(cur, "ports"), port, e)
-		for (q = 0; q < jint(e, "queues"); q++)
+		for (q = 0; q < port_queues(e); q++)
 			json_array_append_new(rows, queue_row(prev, cur, port, e, q, secs));
 	return json_pack("{s:s, s:I, s:f, s:o, s:o}", "prefix", ctx->tel.prefix, "pid",
 			 (json_int_t)ctx->tel.pid, "time_s", time_s, "interval_s",

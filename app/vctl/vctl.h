@@ -135,7 +135,7 @@ int vctl_port_lookup(struct vctl_ctx *ctx, uint16_t port, json_t **entry);
 struct table;
 struct table *table_new(unsigned int ncols, const char *const *headers);
 void table_add(struct table *t, const char *const *cells);
-void table_addf(struct table *t, const char *fmt, ...); /* cells separated by '\t' */
+void table_addf(struct table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3))); /* cells separated by '\t' */
 void table_print(struct table *t, FILE *f);
 void table_free(struct table *t);
 

@@ -3,9 +3,13 @@
  * vctl reading telemetry replies: the greeting (tel_parse_greeting), each
  * reply through tel_request() on a real SOCK_SEQPACKET socket, and the
  * command handlers that walk the reply JSON (list, status, features,
- * ring, stats and their text and JSON printers), all vctl's own code.
+ * ring, stats and their text and JSON printers), and vctl top's sampler
+ * and renderers (two samples, the frame between them, the plain table
+ * and the screen), all vctl's own code.
  *
- * Input: byte 0 picks the command line and the output form; the rest is
+ * Input: byte 0 picks the command line and the output form (bit 0x20:
+ * top's sampler instead of a command line, which would sleep between
+ * refreshes); the rest is
  * what the application sends, one message per part, parts separated by
  * "\n--\n": the greeting first, then the replies in the order vctl asks.
  * Our end is shut once they are queued, so a missing reply is an end of
@@ -19,6 +23,7 @@
 #include <unistd.h>
 
 #include "fuzz_input.h"
+#include "top.h"
 #include "vctl.h"
 
 #define SEP "\n--\n"
@@ -44,6 +49,34 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (freopen("/dev/null", "w", stdout) == NULL)
 		abort();
 	return 0;
+}
+
+/*
+ * What vctl top does with each refresh, without its clock: two samples,
+ * the frame between them, the plain table and the screen of it.
+ */
+static void run_top(struct vctl_ctx *ctx)
+{
+	struct top_view view = { .sort = TOP_SORT_RX_PPS, .utf8 = true, .interval = 1.0,
+				 .rows = 24, .cols = 80 };
+	json_t *prev = NULL, *cur = NULL, *frame;
+	int rc;
+
+	rc = top_sample(ctx, &prev);
+	FZ_CHECK(rc >= 0 || ctx->err[0] != '\0', "top_sample failed (%d) without a message", rc);
+	if (rc < 0)
+		return;
+	rc = top_sample(ctx, &cur);
+	FZ_CHECK(rc >= 0 || ctx->err[0] != '\0', "top_sample failed (%d) without a message", rc);
+	if (rc == 0) {
+		frame = top_frame(ctx, prev, cur, 1.0, 2.0);
+		FZ_CHECK(frame != NULL, "no frame from two samples");
+		top_render_plain(frame, &view, stdout);
+		top_render_screen(frame, &view, stdout);
+		json_decref(frame);
+	}
+	json_decref(prev);
+	json_decref(cur);
 }
 
 /* Queue each part of @data as one message on @fd. */
@@ -94,6 +127,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ctx.connected = true;
 		ctx.json = (mode & 0x08) != 0;
 		ctx.pretty = (mode & 0x10) != 0;
+		if (mode & 0x20) {
+			run_top(&ctx);
+			goto out;
+		}
 		for (i = 0; i < 6 && lines[mode % 8][i] != NULL; i++)
 			argv[argc++] = (char *)lines[mode % 8][i];
 		ctx.cmd = vctl_cmd_find(argv[0]);
@@ -103,6 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* A failure always has a sentence for the user (main() prints it). */
 		FZ_CHECK(rc >= 0 || ctx.err[0] != '\0', "%s failed (%d) without a message", argv[0], rc);
 	}
+out:
 	close(sv[0]);
 	close(sv[1]);
 	return 0;
