@@ -24,6 +24,7 @@
 	X(ring)               \
 	X(stats)              \
 	X(top)                \
+	X(export)             \
 	VCTL_TRACE_COMMAND(X) \
 	X(help)
 

@@ -64,7 +64,7 @@ export VCTL_RUNTIME_DIR=$tmp/run
 # Every command of the table, as vctl itself lists them (trace only when built with BPF).
 commands=$("$vctl" -j help | python3 -c 'import json,sys; print(" ".join(sorted(c["name"] for c in json.load(sys.stdin)["commands"])) + " ")')
 case "$commands" in
-"features help list ring stats status top "|"features help list ring stats status top trace ") ;;
+"export features help list ring stats status top "|"export features help list ring stats status top trace ") ;;
 *) fail "vctl help lists '$commands'" ;;
 esac
 expect_completion "$commands" vctl ""
