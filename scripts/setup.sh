@@ -22,6 +22,8 @@ packages=(
 	libjansson-dev libcmocka-dev python3-jsonschema tmux
 	libbpf-dev clang llvm bpftool systemtap-sdt-dev bpftrace
 	qemu-system-x86 debootstrap cpio
+	openvswitch-switch-dpdk
+	libmicrohttpd-dev prometheus curl
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
@@ -53,8 +55,26 @@ install_packages() {
 	[ "${#missing[@]}" -eq 0 ] && return 0
 	log "installing ${missing[*]}"
 	apt_update
+	# No service starts from a package (openvswitch-switch would start the
+	# system's OVS): tests run their own daemons. policy-rc.d says no while
+	# apt runs, unless the machine has one of its own.
+	local policy=/usr/sbin/policy-rc.d own_policy=0
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+		as_root chmod 0755 "$policy"
+		own_policy=1
+	fi
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-		"${missing[@]}" >/dev/null
+		"${missing[@]}" >/dev/null || { [ "$own_policy" -eq 0 ] || as_root rm -f "$policy"; return 1; }
+	[ "$own_policy" -eq 0 ] || as_root rm -f "$policy"
+}
+
+# ovs-vswitchd is an alternative: the DPDK build is the one test/ovs drives.
+ovs_select_dpdk() {
+	local dpdk=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
+	[ -x "$dpdk" ] || return 0
+	[ "$(readlink -f /etc/alternatives/ovs-vswitchd 2>/dev/null)" = "$dpdk" ] && return 0
+	as_root update-alternatives --set ovs-vswitchd "$dpdk" >/dev/null
 }
 
 # A deb-src entry for every deb entry already configured, so that
@@ -136,5 +156,6 @@ configure_and_build() {
 
 mkdir -p "$cache"
 install_packages
+ovs_select_dpdk
 fetch_sdk
 configure_and_build "$@"

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "vu_internal.h"
@@ -155,6 +156,8 @@ static void vu_close_regions(struct vhost_user *vu)
 
 void vhost_user_destroy(struct vhost_user *vu)
 {
+	unsigned int i;
+
 	if (!vu)
 		return;
 	vhost_user_disconnect(vu);
@@ -164,14 +167,20 @@ void vhost_user_destroy(struct vhost_user *vu)
 		vu_socket_unlink_own(vu->path, vu->listen_dev, vu->listen_ino);
 	}
 	vu_close_regions(vu);
+	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++) {
+		if (vu->queues[i].call_fd >= 0)
+			close(vu->queues[i].call_fd);
+	}
 	free(vu);
 }
+
+static int vu_store_regions(struct vhost_user *vu, const struct vhost_user_mem_region *regions,
+			    unsigned int n);
 
 int vhost_user_set_mem_regions(struct vhost_user *vu, const struct vhost_user_mem_region *regions,
 			       unsigned int n)
 {
-	struct vhost_user_mem_region copy[VHOST_USER_MAX_MEM_REGIONS];
-	unsigned int i, done = 0;
+	unsigned int i;
 	int ret = 0;
 
 	if (!vu || !regions || n == 0 || n > VHOST_USER_MAX_MEM_REGIONS) {
@@ -184,6 +193,19 @@ int vhost_user_set_mem_regions(struct vhost_user *vu, const struct vhost_user_me
 			goto out;
 		}
 	}
+	ret = vu_store_regions(vu, regions, n);
+out:
+	return ret;
+}
+
+/* Check and keep @regions (fds duplicated); the table goes at the next setup. */
+static int vu_store_regions(struct vhost_user *vu, const struct vhost_user_mem_region *regions,
+			    unsigned int n)
+{
+	struct vhost_user_mem_region copy[VHOST_USER_MAX_MEM_REGIONS];
+	unsigned int i, done = 0;
+	int ret = 0;
+
 	for (i = 0; i < n; i++) {
 		if (regions[i].fd < 0 || regions[i].size == 0 ||
 		    regions[i].user_addr + regions[i].size < regions[i].user_addr) {
@@ -211,16 +233,95 @@ out:
 	return ret;
 }
 
+/* The same table: same addresses, sizes and offsets (a mapped range has one file). */
+static bool vu_regions_equal(const struct vhost_user *vu, const struct vhost_user_mem_region *r,
+			     unsigned int n)
+{
+	unsigned int i;
+
+	if (n != vu->n_regions)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (r[i].user_addr != vu->regions[i].user_addr ||
+		    r[i].guest_addr != vu->regions[i].guest_addr ||
+		    r[i].size != vu->regions[i].size ||
+		    r[i].mmap_offset != vu->regions[i].mmap_offset)
+			return false;
+	}
+	return true;
+}
+
+int vhost_user_update_mem_regions(struct vhost_user *vu,
+				  const struct vhost_user_mem_region *regions, unsigned int n)
+{
+	bool live;
+	int ret;
+
+	if (!vu || !regions || n == 0 || n > VHOST_USER_MAX_MEM_REGIONS) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (vu_regions_equal(vu, regions, n)) {
+		ret = 0;
+		goto out;
+	}
+	/*
+	 * A backend that holds a table reads buffers through it: it gets the
+	 * new one now. One that has none gets it at the next queue setup.
+	 */
+	live = vu->mem_table_sent && vu->sock_fd >= 0;
+	ret = vu_store_regions(vu, regions, n);
+	if (ret || !live)
+		goto out;
+	ret = vu_send_mem_table(vu);
+	if (!ret)
+		vu->mem_updates++;
+out:
+	return ret;
+}
+
+void vhost_user_mem_refused(struct vhost_user *vu, int err)
+{
+	if (!vu)
+		return;
+	vu->mem_refused++;
+	vu->mem_refused_error = err;
+}
+
+/*
+ * The call eventfd is not the connection's: an application may be waiting
+ * on it (rx interrupts), and the next backend is given the same one, so it
+ * lives as long as @vu (vhost_user_destroy closes it).
+ */
 void vu_forget_queue(struct vu_queue *q)
 {
 	if (q->kick_fd >= 0)
 		close(q->kick_fd);
-	if (q->call_fd >= 0)
-		close(q->call_fd);
 	q->kick_fd = -1;
-	q->call_fd = -1;
 	q->active = false;
 	q->enabled = false;
+}
+
+int vu_call_fd_get(struct vu_queue *q)
+{
+	if (q->call_fd >= 0)
+		return 0;
+	/*
+	 * Non-blocking on both sides: the flag belongs to the open file the
+	 * backend receives too, so neither of us ever blocks on a full count.
+	 */
+	q->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	return q->call_fd < 0 ? -errno : 0;
+}
+
+int vhost_user_call_fd(struct vhost_user *vu, uint16_t index)
+{
+	int ret;
+
+	if (!vu || index >= VHOST_USER_MAX_QUEUES)
+		return -EINVAL;
+	ret = vu_call_fd_get(&vu->queues[index]);
+	return ret < 0 ? ret : vu->queues[index].call_fd;
 }
 
 void vhost_user_disconnect(struct vhost_user *vu)

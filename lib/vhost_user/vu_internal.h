@@ -15,7 +15,7 @@
 
 struct vu_queue {
 	int kick_fd; /* eventfd we write to notify; -1 when none */
-	int call_fd; /* eventfd the backend signals; nobody waits on it */
+	int call_fd; /* eventfd the backend signals; kept for vu's life (vhost_user_call_fd) */
 	bool active; /* set up on the backend and not torn down */
 	bool enabled; /* SET_VRING_ENABLE 1 sent (or implied by the kick without protocol features) */
 	bool has_base;
@@ -45,6 +45,10 @@ struct vhost_user {
 
 	unsigned int n_regions;
 	struct vhost_user_mem_region regions[VHOST_USER_MAX_MEM_REGIONS];
+	/* Memory that came or went while the device ran (vhost_user_update_mem_regions). */
+	uint64_t mem_updates; /* tables sent to a live backend */
+	uint64_t mem_refused; /* tables the caller could not build (vhost_user_mem_refused) */
+	int mem_refused_error; /* the last such error, a negative errno */
 
 	struct vu_queue queues[VHOST_USER_MAX_QUEUES];
 	struct vu_ctrl ctrl; /* the emulated control queue (cfg.ctrl_queue) */
@@ -93,8 +97,10 @@ int vu_request(struct vhost_user *vu, uint32_t request, const void *payload, uin
 /* Stop queue @index on the backend: SET_VRING_ENABLE 0, GET_VRING_BASE. */
 int vu_stop_queue(struct vhost_user *vu, uint16_t index);
 int vu_stop_all_queues(struct vhost_user *vu);
-/* Close a queue's eventfds and mark it inactive. */
+/* Close a queue's kick eventfd and mark it inactive; the call eventfd stays. */
 void vu_forget_queue(struct vu_queue *q);
+/* The queue's call eventfd, made now if it has none. 0 or -errno. */
+int vu_call_fd_get(struct vu_queue *q);
 /* SET_MEM_TABLE with the caller's regions. */
 int vu_send_mem_table(struct vhost_user *vu);
 

@@ -314,11 +314,10 @@ static int vu_setup_queue(struct virtio_dev *dev, struct virtqueue *vq)
 		if (ret)
 			goto out;
 	}
-	if (q->call_fd < 0) {
-		ret = vu_new_eventfd(&q->call_fd);
-		if (ret)
-			goto out;
-	}
+	/* The call fd outlives the connection: a new backend gets the same one. */
+	ret = vu_call_fd_get(q);
+	if (ret)
+		goto out;
 	u64 = index;
 	ret = vu_request(vu, VHOST_USER_SET_VRING_KICK, &u64, sizeof(u64), &q->kick_fd, 1, NULL,
 			 0);
@@ -453,6 +452,11 @@ static json_t *vu_dump_json(const struct virtio_dev *dev)
 	err |= json_object_set_new(obj, "queue_num", json_integer(vu->queue_num));
 	err |= json_object_set_new(obj, "reply_timeout_ms", json_integer(vu->reply_timeout_ms));
 	err |= json_object_set_new(obj, "mem_regions", json_integer(vu->n_regions));
+	err |= json_object_set_new(obj, "mem_updates", json_integer((json_int_t)vu->mem_updates));
+	err |= json_object_set_new(obj, "mem_refused", json_integer((json_int_t)vu->mem_refused));
+	if (vu->mem_refused)
+		err |= json_object_set_new(obj, "mem_refused_error",
+					   json_string(strerror(-vu->mem_refused_error)));
 	if (vu->last_error) {
 		req = vhost_user_request_name(vu->last_error_request);
 		err |= json_object_set_new(obj, "last_error", json_string(strerror(-vu->last_error)));

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <vpmd/virtio_alloc.h>
 #include <vpmd/virtio_net_ctrl.h>
 #include <vpmd/virtio_spec.h>
 
@@ -68,7 +69,7 @@ int virtio_net_ctrl_create(const struct virtio_net_ctrl_config *cfg, struct virt
 	if (cfg == NULL || out == NULL || cfg->vq == NULL || cfg->mem == NULL ||
 	    ((uintptr_t)cfg->mem & 7) != 0)
 		return -EINVAL;
-	ctrl = calloc(1, sizeof(*ctrl));
+	ctrl = virtio_zalloc(sizeof(*ctrl)); /* see virtio_alloc.h */
 	if (ctrl == NULL)
 		return -ENOMEM;
 	ctrl->vq = cfg->vq;
@@ -88,7 +89,7 @@ int virtio_net_ctrl_create(const struct virtio_net_ctrl_config *cfg, struct virt
 
 void virtio_net_ctrl_destroy(struct virtio_net_ctrl *ctrl)
 {
-	free(ctrl);
+	virtio_free(ctrl);
 }
 
 static uint64_t now_ns(void)

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <vpmd/virtio_alloc.h>
+
 #include "vq_internal.h"
 
 static const char *const refuse_reason_names[VQ_REFUSE_MAX] = {
@@ -95,7 +97,7 @@ int vq_create(const struct vq_config *cfg, void *ring_mem, uint64_t ring_dev_add
 		bytes += (size_t)cfg->size * sizeof(struct vq_packed_pending);
 	else
 		bytes += (size_t)cfg->size * sizeof(uint16_t);
-	vq = calloc(1, bytes);
+	vq = virtio_zalloc(bytes); /* shared memory in net_vpmd: see virtio_alloc.h */
 	if (vq == NULL)
 		return -ENOMEM;
 
@@ -120,7 +122,7 @@ int vq_create(const struct vq_config *cfg, void *ring_mem, uint64_t ring_dev_add
 
 void vq_destroy(struct virtqueue *vq)
 {
-	free(vq);
+	virtio_free(vq);
 }
 
 /* Counters survive a reset: they tell the queue's whole story (reconnects included). */
@@ -283,6 +285,11 @@ void vq_disable_cb(struct virtqueue *vq)
 		vq_split_disable_cb(vq);
 	else
 		vq_packed_disable_cb(vq);
+}
+
+bool vq_cb_enabled(const struct virtqueue *vq)
+{
+	return __atomic_load_n(&vq->cb_enabled, __ATOMIC_RELAXED);
 }
 
 void *vq_detach_unused(struct virtqueue *vq)

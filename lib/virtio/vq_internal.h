@@ -104,6 +104,11 @@ struct virtqueue {
 	bool event_idx;
 	bool in_order;
 	bool broken;
+	/*
+	 * The device is asked for used buffer notifications (vq_enable_cb()).
+	 * Read by other threads (vq_cb_enabled()): stored whole, atomically.
+	 */
+	bool cb_enabled;
 	uint16_t indirect_max;
 	/*
 	 * In-order batch: the device returned one entry for several chains.

@@ -49,7 +49,7 @@ void vq_packed_init(struct virtqueue *vq)
 	p->used_wrap = true;
 
 	/* A poll-mode driver never waits for interrupts: start with them off. */
-	write_driver_event(vq, VRING_PACKED_EVENT_FLAG_DISABLE);
+	vq_packed_disable_cb(vq);
 }
 
 /* AVAIL/USED bits that make a descriptor available under wrap counter @wrap. */
@@ -519,7 +519,11 @@ bool vq_packed_enable_cb(struct virtqueue *vq)
 	struct vq_packed *p = &vq->packed;
 
 	if (vq->event_idx) {
-		/* Interrupt me when you mark the slot I will read next. */
+		/*
+		 * 2.8.10, RING_EVENT_FLAGS_DESC: "Event will only trigger when this
+		 * descriptor is made available/used": the slot we read next, with
+		 * the wrap counter it will be used under.
+		 */
 		VQ_WRITE_ONCE(p->driver_event->off_wrap,
 			      htole16((uint16_t)(p->last_used |
 						 (p->used_wrap << VRING_PACKED_EVENT_WRAP_SHIFT))));
@@ -529,14 +533,24 @@ bool vq_packed_enable_cb(struct virtqueue *vq)
 	} else {
 		write_driver_event(vq, VRING_PACKED_EVENT_FLAG_ENABLE);
 	}
-	/* As for split: publish the request, then look for what came before it. */
+	__atomic_store_n(&vq->cb_enabled, true, __ATOMIC_RELAXED);
+	/*
+	 * 2.8, Receiving Used Buffers From The Device: "beware the problem
+	 * of missing notifications between emptying the ring and reenabling
+	 * used buffer notifications. This is usually handled by re-checking for more used
+	 * buffers after notifications are re-enabled". The flags store, then
+	 * the load of the next descriptor's flags: the spec's memory_barrier(),
+	 * a full fence.
+	 */
 	vq_barrier_full();
 	return vq->batch_pending || vq_packed_has_used(vq);
 }
 
 void vq_packed_disable_cb(struct virtqueue *vq)
 {
+	/* No fence: a notification sent before the device sees this is a spurious one. */
 	write_driver_event(vq, VRING_PACKED_EVENT_FLAG_DISABLE);
+	__atomic_store_n(&vq->cb_enabled, false, __ATOMIC_RELAXED);
 }
 
 void *vq_packed_detach_unused(struct virtqueue *vq)

@@ -458,15 +458,25 @@ bool vq_split_enable_cb(struct virtqueue *vq)
 	struct vq_split *s = &vq->split;
 
 	if (vq->event_idx) {
-		/* Interrupt me when you write the entry I will read next. */
+		/*
+		 * 2.7.7.2: "The driver MAY use used_event to advise the device that
+		 * notifications are unnecessary until the device writes an entry
+		 * with an index specified by used_event": the entry we read next.
+		 */
 		VQ_WRITE_ONCE(*vq_split_used_event(vq), htole16(s->last_used_idx));
 	} else {
 		s->avail_flags &= (uint16_t)~VRING_AVAIL_F_NO_INTERRUPT;
 		VQ_WRITE_ONCE(s->avail->flags, htole16(s->avail_flags));
 	}
+	__atomic_store_n(&vq->cb_enabled, true, __ATOMIC_RELAXED);
 	/*
-	 * The device may have used entries before it saw the request: make the
-	 * request visible, then look, so that such entries are not missed.
+	 * 2.7, Receiving Used Buffers From The Device: "beware the problem
+	 * of missing notifications between emptying the ring and reenabling
+	 * notifications. This is usually handled by re-checking for more
+	 * used buffers after notifications are re-enabled". The store above and the load of the used index
+	 * below are a store then a load of another location: only a full
+	 * fence keeps the device from having written an entry we do not see
+	 * while it still read the old request (the spec's mb()).
 	 */
 	vq_barrier_full();
 	return vq->batch_pending || vq_split_has_used(vq);
@@ -478,15 +488,22 @@ void vq_split_disable_cb(struct virtqueue *vq)
 
 	if (vq->event_idx) {
 		/*
-		 * 2.7.7.2: with EVENT_IDX the flags must stay 0; instead name an
-		 * entry already behind us, so the device's used index will not
-		 * reach it again for 65535 entries.
+		 * 2.7.7.2: with EVENT_IDX "The driver MUST set flags to 0"; instead
+		 * name an entry already behind us, so the device's used index will
+		 * not reach it again for 65535 entries ("The driver MUST handle
+		 * spurious notifications from the device" covers that one).
 		 */
 		VQ_WRITE_ONCE(*vq_split_used_event(vq), htole16((uint16_t)(s->last_used_idx - 1)));
 	} else {
 		s->avail_flags |= VRING_AVAIL_F_NO_INTERRUPT;
 		VQ_WRITE_ONCE(s->avail->flags, htole16(s->avail_flags));
 	}
+	/*
+	 * No fence: "Neither of these notification suppression methods are
+	 * reliable" (2.7.7); a notification the device sends before it sees
+	 * this is a spurious one, which the driver must take anyway.
+	 */
+	__atomic_store_n(&vq->cb_enabled, false, __ATOMIC_RELAXED);
 }
 
 void *vq_split_detach_unused(struct virtqueue *vq)

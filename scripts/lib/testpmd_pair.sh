@@ -14,6 +14,8 @@
 #   pair_quit                          quit the frontend, wait for it; returns its status
 #   pair_cleanup                       kill what is left, by PID; remove prefixes
 #   pair_mbufs_in_use                  after a "dump_mempool": mbufs out of mb_pool_0, and its size
+#   pair_front_hugepages DIR           after pair_init: the frontend on hugepages mounted at DIR
+#                                      (for DPDK secondary processes; the caller provides the pages)
 #
 # Environment: PAIR_LOG_LEVEL, PAIR_BACK_LOG_LEVEL (--log-level of either side).
 # Logs: $PAIR_DIR/front.log and $PAIR_DIR/back.log. Processes, sockets and
@@ -37,8 +39,18 @@ pair_init() {
 		PAIR_VHOST+=",client=1"
 	fi
 	PAIR_EAL=(--no-huge -m 1024 --no-pci)
+	PAIR_FRONT_EAL=("${PAIR_EAL[@]}")
 	PAIR_APP=(--no-mlockall --total-num-mbufs=16384 --forward-mode=io
 		--rxq="$PAIR_QUEUES" --txq="$PAIR_QUEUES")
+}
+
+# Opt-in: the frontend's memory on hugepages mounted at $1, so that DPDK
+# secondary processes (dpdk-proc-info, dpdk-pdump) can attach to it; they
+# cannot to a --no-huge primary. One file per memory list keeps the
+# vhost-user memory table within its 8 regions. Its pool stays as small
+# as the default's 16384 mbufs.
+pair_front_hugepages() {
+	PAIR_FRONT_EAL=(--huge-dir="$1" --single-file-segments --no-pci)
 }
 
 # The backend runs until its stdin closes: a FIFO held open on fd 4.
@@ -57,7 +69,7 @@ pair_start_frontend() {
 	# EAL refuses -d PATH below a world-writable directory (a clone in /tmp):
 	# load by name through LD_LIBRARY_PATH instead.
 	LD_LIBRARY_PATH="$(dirname "$PAIR_PMD")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-		stdbuf -oL dpdk-testpmd -l 0,1 --main-lcore 1 "${PAIR_EAL[@]}" \
+		stdbuf -oL dpdk-testpmd -l 0,1 --main-lcore 1 "${PAIR_FRONT_EAL[@]}" \
 		--file-prefix="vpmd-front-$PAIR_ID" -d "$(basename "$PAIR_PMD")" --vdev "$PAIR_VDEV" \
 		--log-level="${PAIR_LOG_LEVEL:-pmd.net.vpmd.*:info}" -- -i "${PAIR_APP[@]}" \
 		<"$PAIR_DIR/front.in" >"$PAIR_DIR/front.log" 2>&1 &

@@ -18,6 +18,14 @@
  * start (rather than send headers the device does not understand), and
  * start once TSO is configured away.
  *
+ * VLAN (done by the driver, vpmd_vlan.h): a packet sent with TX_VLAN, one
+ * segment or several, reaches net_vhost with the tag in the frame; one
+ * whose first segment is shared or has no headroom is dropped and counted,
+ * and no mbuf is lost (the teardown counts them); with strip turned on at
+ * run time a frame net_vhost tags arrives untagged with vlan_tci and
+ * RX_VLAN_STRIPPED, a large one over mergeable buffers too; with strip off
+ * it arrives as sent.
+ *
  * Usage: test_ethdev_offload split|packed [missing]
  * Exit: 0 pass, 1 fail, 77 skip.
  */
@@ -345,6 +353,131 @@ static void bad_requests(struct env *env)
 		printf("malformed offload request dropped and counted\n");
 }
 
+/* @m's frame holds an 802.1Q tag @tci behind the MAC addresses. */
+static bool frame_tagged(const struct rte_mbuf *m, uint16_t tci)
+{
+	uint8_t buf[4];
+	const uint8_t *p = rte_pktmbuf_read(m, 2 * RTE_ETHER_ADDR_LEN, sizeof(buf), buf);
+
+	return p != NULL && p[0] == 0x81 && p[1] == 0x00 && p[2] == (tci >> 8) &&
+	       p[3] == (tci & 0xff);
+}
+
+/* net_vpmd inserts: the tag is in the frame net_vhost gets, 4 bytes longer. */
+static void vlan_insert(struct env *env, const struct pkt_spec *s, uint16_t tci)
+{
+	struct rte_mbuf *m = pkt_build(env->vpmd.mp, s), *got;
+	uint32_t len;
+
+	if (m == NULL) {
+		fail("vlan insert: no mbufs");
+		return;
+	}
+	len = m->pkt_len;
+	m->ol_flags |= RTE_MBUF_F_TX_VLAN;
+	m->vlan_tci = tci;
+	got = pass(&env->vpmd, &env->vhost, m, false, "vlan insert");
+	if (got == NULL)
+		return;
+	if (got->pkt_len != len + 4 || !frame_tagged(got, tci))
+		fail("vlan insert %s: %u bytes (sent %u), tag 0x%x not in the frame", s->name,
+		     got->pkt_len, len, tci);
+	else
+		printf("vlan insert %-16s %5u bytes in %u segments, tag 0x%x in the frame\n",
+		       s->name, got->pkt_len, got->nb_segs, tci);
+	rte_pktmbuf_free(got);
+}
+
+/* Insert impossible (shared first segment, no headroom): dropped and counted, not sent. */
+static void vlan_insert_refused(struct env *env, const struct pkt_spec *s, bool shared)
+{
+	struct rte_mbuf *m = pkt_build(env->vpmd.mp, s);
+	struct rte_eth_stats before, after;
+	const char *what = shared ? "shared" : "no headroom";
+
+	if (m == NULL) {
+		fail("vlan insert refused: no mbufs");
+		return;
+	}
+	m->ol_flags |= RTE_MBUF_F_TX_VLAN;
+	m->vlan_tci = 7;
+	if (shared) {
+		rte_mbuf_refcnt_update(m, 1); /* the application keeps a reference */
+	} else {
+		/* Move the frame to the start of the buffer: no headroom left. */
+		memmove(m->buf_addr, rte_pktmbuf_mtod(m, void *), m->data_len);
+		m->data_off = 0;
+	}
+	rte_eth_stats_get(env->vpmd.id, &before);
+	if (rte_eth_tx_burst(env->vpmd.id, 0, &m, 1) != 1) {
+		fail("vlan insert (%s): the burst left the packet to the application", what);
+		rte_pktmbuf_free(m);
+	}
+	rte_eth_stats_get(env->vpmd.id, &after);
+	if (after.oerrors != before.oerrors + 1 || after.opackets != before.opackets)
+		fail("vlan insert (%s): oerrors %llu -> %llu, opackets %llu -> %llu", what,
+		     (unsigned long long)before.oerrors, (unsigned long long)after.oerrors,
+		     (unsigned long long)before.opackets, (unsigned long long)after.opackets);
+	else
+		printf("vlan insert (%s) dropped and counted\n", what);
+	if (shared) {
+		if (rte_mbuf_refcnt_read(m) != 1)
+			fail("vlan insert (shared): the driver kept %u references",
+			     rte_mbuf_refcnt_read(m) - 1);
+		rte_pktmbuf_free(m);
+	}
+}
+
+/* net_vhost tags; net_vpmd strips when @strip, else delivers the frame as sent. */
+static void vlan_strip(struct env *env, const struct pkt_spec *s, uint16_t tci, bool strip)
+{
+	struct rte_mbuf *m = pkt_build(env->vhost.mp, s), *got;
+	uint64_t vlan_flags;
+	int rc;
+
+	rc = rte_eth_dev_set_vlan_offload(env->vpmd.id, strip ? RTE_ETH_VLAN_STRIP_OFFLOAD : 0);
+	if (rc != 0) {
+		fail("vlan strip %s: %s", strip ? "on" : "off", rte_strerror(-rc));
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (m == NULL) {
+		fail("vlan strip: no mbufs");
+		return;
+	}
+	m->ol_flags |= RTE_MBUF_F_TX_VLAN;
+	m->vlan_tci = tci;
+	got = pass(&env->vhost, &env->vpmd, m, false, "vlan strip");
+	if (got == NULL)
+		return;
+	vlan_flags = got->ol_flags & (RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED);
+	if (strip && (vlan_flags != (RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED) ||
+		      got->vlan_tci != tci || !payload_ok(got, s) || frame_tagged(got, tci)))
+		fail("vlan strip on %s: flags 0x%llx tci 0x%x, %u bytes: not stripped as sent",
+		     s->name, (unsigned long long)vlan_flags, got->vlan_tci, got->pkt_len);
+	else if (!strip && (vlan_flags != 0 || !frame_tagged(got, tci)))
+		fail("vlan strip off %s: flags 0x%llx, the tag not in the frame", s->name,
+		     (unsigned long long)vlan_flags);
+	else
+		printf("vlan strip %-3s %-16s %5u bytes in %u segments, vlan_tci 0x%x\n",
+		       strip ? "on" : "off", s->name, got->pkt_len, got->nb_segs, got->vlan_tci);
+	rte_pktmbuf_free(got);
+}
+
+static void vlan_cases(struct env *env)
+{
+	static const struct pkt_spec small = {"tcp4", false, L4_TCP, 100, 0, 0};
+	static const struct pkt_spec large = {"tcp4 large", false, L4_TCP, 5000, 0, 0};
+
+	vlan_insert(env, &small, 0x123);
+	vlan_insert(env, &large, 0xfff);
+	vlan_insert_refused(env, &small, true);
+	vlan_insert_refused(env, &small, false);
+	vlan_strip(env, &small, 0x456, true);
+	vlan_strip(env, &large, 0x457, true);
+	vlan_strip(env, &small, 0x458, false);
+}
+
 static int port_setup(struct port *p, uint64_t rx_offloads, uint64_t tx_offloads)
 {
 	struct rte_eth_conf conf = {0};
@@ -413,7 +546,8 @@ int main(int argc, char **argv)
 	const uint64_t vpmd_rx = RTE_ETH_RX_OFFLOAD_SCATTER | RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
 				 RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_LRO;
 	const uint64_t vpmd_tx = RTE_ETH_TX_OFFLOAD_MULTI_SEGS | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
-				 RTE_ETH_TX_OFFLOAD_UDP_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_TSO;
+				 RTE_ETH_TX_OFFLOAD_UDP_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_TSO |
+				 RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
 	struct env env;
 	char vpmd_args[64], what[32];
 	bool packed, missing = false;
@@ -448,6 +582,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < RTE_DIM(specs); i++)
 		vhost_to_vpmd(&env, &specs[i]);
 	bad_requests(&env);
+	vlan_cases(&env);
 out:
 	return env_finish(&env, what);
 }

@@ -1460,6 +1460,24 @@ static void assert_event_at_next_used(struct fx *fx)
 			 model_packed_off_wrap(fx->model.used_idx, fx->model.used_wrap));
 }
 
+/* vq_cb_enabled() follows the requests: off at creation, after disable, after a reset. */
+static void test_cb_state(void **state)
+{
+	struct fx *fx = *state;
+
+	assert_false(vq_cb_enabled(fx->vq));
+	assert_false(vq_enable_cb(fx->vq));
+	assert_true(vq_cb_enabled(fx->vq));
+	assert_int_not_equal(driver_event(fx)->flags, VRING_PACKED_EVENT_FLAG_DISABLE);
+	vq_disable_cb(fx->vq);
+	assert_false(vq_cb_enabled(fx->vq));
+	assert_int_equal(driver_event(fx)->flags, VRING_PACKED_EVENT_FLAG_DISABLE);
+	assert_false(vq_enable_cb(fx->vq));
+	vq_reset(fx->vq);
+	assert_false(vq_cb_enabled(fx->vq));
+	assert_int_equal(driver_event(fx)->flags, VRING_PACKED_EVENT_FLAG_DISABLE);
+}
+
 static void test_cb_event_idx(void **state)
 {
 	struct fx *fx = *state;
@@ -2369,6 +2387,8 @@ int main(void)
 	    T(test_kick_prepare_then_notify, p4),
 	    T(test_cb_enable_disable, p4),
 	    T(test_cb_event_idx, p4_ev),
+	    T(test_cb_state, p4),
+	    T(test_cb_state, p4_ev),
 	    T(test_stale_chain_tail_is_not_used, p4),
 	    T(test_used_len_without_write, p8),
 	    T(test_stale_tail_under_unpublished_chain, p4),

@@ -1425,6 +1425,23 @@ static void test_cb_event_idx(void **state)
 	settle(f);
 }
 
+/* vq_cb_enabled() follows the requests: off at creation, after disable, after a reset. */
+static void test_cb_state(void **state)
+{
+	struct fix *f = *state;
+
+	assert_false(vq_cb_enabled(f->vq));
+	assert_false(vq_enable_cb(f->vq));
+	assert_true(vq_cb_enabled(f->vq));
+	assert_false(vq_enable_cb(f->vq)); /* enabling twice is still on */
+	assert_true(vq_cb_enabled(f->vq));
+	vq_disable_cb(f->vq);
+	assert_false(vq_cb_enabled(f->vq));
+	assert_false(vq_enable_cb(f->vq));
+	vq_reset(f->vq);
+	assert_false(vq_cb_enabled(f->vq));
+}
+
 static void test_cb_event_idx_wrap(void **state)
 {
 	struct fix *f = *state;
@@ -2232,6 +2249,8 @@ int main(void)
 		T(test_cb_no_event_idx, setup_s8),
 		T(test_cb_event_idx, setup_s8_event),
 		T(test_cb_event_idx_wrap, setup_s8_event),
+		T(test_cb_state, setup_s8),
+		T(test_cb_state, setup_s8_event),
 		T(test_refuse_id_range, setup_s8),
 		T(test_refuse_id_range_extra, setup_s8),
 		T(test_refuse_not_inflight, setup_s8),

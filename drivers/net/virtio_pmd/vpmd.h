@@ -121,10 +121,22 @@ static inline unsigned int vpmd_size_bin(uint32_t len)
 	return bits - 6u;
 }
 
+/*
+ * A queue's own on/off state (vpmd_qops.c). The burst reads run, through
+ * the queue's running pointer: the adapter's running, less a stopped
+ * queue, less a link set down. Only the control thread writes these.
+ */
+struct vpmd_queue_ctl {
+	bool run;            /* the burst may use the ring */
+	bool stopped;        /* rte_eth_dev_rx/tx_queue_stop, or deferred start */
+	bool deferred_start; /* the queue setup asked for it: stopped at dev_start */
+	uint64_t offloads;   /* the queue's offloads as set up (rxq/txq_info_get) */
+};
+
 struct vpmd_rxq {
 	struct virtqueue *vq;
 	uint32_t in_burst;    /* set while a burst uses the ring (see vpmd_burst_enter) */
-	const bool *running;  /* the adapter's: may the datapath use the rings */
+	const bool *running;  /* &run: may the datapath use the ring */
 	struct vpmd_rx_filter *const *rx_filter; /* the adapter's; read once per burst */
 	const struct rte_memzone *mz; /* ring memory, sized for nb_desc */
 	struct rte_mempool *mp;
@@ -142,6 +154,8 @@ struct vpmd_rxq {
 	struct rte_mbuf *partial_tail;
 	uint16_t partial_left;
 	bool broken_said;     /* the ring's breakage was announced (vpmd_link.c) */
+	bool intr_on;         /* the application asked for rx interrupts (vpmd_intr.c) */
+	struct vpmd_queue_ctl ctl; /* queue stop/start (vpmd_qops.c) */
 	struct vpmd_queue_stats stats;
 	struct vpmd_trace_queue trace; /* which bursts fire the probes (vpmd_trace.h) */
 };
@@ -161,6 +175,7 @@ struct vpmd_txq {
 	/* Pool of the packets a completion may put back raw; see vpmd_tx.c. */
 	struct rte_mempool *raw_free_pool;
 	bool broken_said;     /* the ring's breakage was announced (vpmd_link.c) */
+	struct vpmd_queue_ctl ctl; /* queue stop/start (vpmd_qops.c) */
 	struct vpmd_queue_stats stats;
 	struct vpmd_trace_queue trace; /* which bursts fire the probes (vpmd_trace.h) */
 };
@@ -204,11 +219,13 @@ struct vpmd_adapter {
 	bool started;     /* between dev_start and dev_stop */
 	bool device_up;   /* negotiated, rings live (false while the backend is away) */
 	bool running;     /* the datapath may touch the rings; see vpmd_burst_enter() */
+	bool link_set_down; /* rte_eth_dev_set_link_down: no traffic, link down (vpmd_qops.c) */
 	uint64_t reconnects; /* times the device was lost under a started port (backend gone, reset) */
 	uint32_t reattach_failures; /* monitor ticks the lost device did not come back in */
 	uint32_t reattach_timeouts; /* of those, in a row, the device connected and did not answer */
 	uint64_t rings_broken; /* rings given up on since probe: the device wrote what it must not */
 	bool ctrl_broken_said; /* the control ring's breakage was announced */
+	bool intr_refused_said; /* rx interrupts asked of a bus without them, logged (vpmd_intr.c) */
 	/* The link as the device reports it (config STATUS), and its speed and duplex. */
 	bool carrier;
 	uint32_t link_speed;  /* Mbit/s */
@@ -293,6 +310,7 @@ int vpmd_ctrl_send_locked(struct vpmd_adapter *ad, const char *what, uint8_t cls
 			  const void *data, uint32_t len);
 void vpmd_ctrl_lock(struct vpmd_adapter *ad);
 void vpmd_ctrl_unlock(struct vpmd_adapter *ad);
+bool vpmd_ctrl_trylock(struct vpmd_adapter *ad); /* for the memory-event callback (vpmd_mem.c) */
 uint64_t vpmd_ctrl_rx_offload_capa(const struct rte_eth_dev *dev);
 void vpmd_ctrl_stats(const struct rte_eth_dev *dev, struct virtio_net_ctrl_stats *out);
 /* The control queue's ring while the device is up with one, else NULL. */
@@ -325,6 +343,13 @@ int vpmd_reta_update(struct rte_eth_dev *dev, struct rte_eth_rss_reta_entry64 *r
 int vpmd_reta_query(struct rte_eth_dev *dev, struct rte_eth_rss_reta_entry64 *reta_conf,
 		    uint16_t reta_size);
 
+/* vpmd_intr.c: rx interrupts through the queues' call eventfds (vhost-user) */
+int vpmd_intr_init(struct rte_eth_dev *dev);
+void vpmd_intr_fini(struct vpmd_adapter *ad);
+void vpmd_intr_rearm_check(struct rte_eth_dev *dev);
+int vpmd_rx_queue_intr_enable(struct rte_eth_dev *dev, uint16_t queue_id);
+int vpmd_rx_queue_intr_disable(struct rte_eth_dev *dev, uint16_t queue_id);
+
 /* vpmd_mem.c */
 int vpmd_mem_regions_set(struct vpmd_adapter *ad);
 
@@ -346,6 +371,21 @@ void vpmd_rx_queue_release(struct rte_eth_dev *dev, uint16_t queue_id);
 void vpmd_tx_queue_release(struct rte_eth_dev *dev, uint16_t queue_id);
 int vpmd_queues_start(struct rte_eth_dev *dev);
 void vpmd_queues_stop(struct rte_eth_dev *dev);
+
+/* vpmd_qops.c: queue stop/start, queue info, link up/down, firmware version */
+void vpmd_queue_runs_update(struct rte_eth_dev *dev);
+void vpmd_queue_states_start(struct rte_eth_dev *dev);
+int vpmd_rx_queue_start(struct rte_eth_dev *dev, uint16_t queue_id);
+int vpmd_rx_queue_stop(struct rte_eth_dev *dev, uint16_t queue_id);
+int vpmd_tx_queue_start(struct rte_eth_dev *dev, uint16_t queue_id);
+int vpmd_tx_queue_stop(struct rte_eth_dev *dev, uint16_t queue_id);
+void vpmd_rxq_info_get(struct rte_eth_dev *dev, uint16_t queue_id,
+		       struct rte_eth_rxq_info *qinfo);
+void vpmd_txq_info_get(struct rte_eth_dev *dev, uint16_t queue_id,
+		       struct rte_eth_txq_info *qinfo);
+int vpmd_dev_set_link_up(struct rte_eth_dev *dev);
+int vpmd_dev_set_link_down(struct rte_eth_dev *dev);
+int vpmd_fw_version_get(struct rte_eth_dev *dev, char *fw_version, size_t fw_size);
 
 /* vpmd_rx.c / vpmd_tx.c */
 uint16_t vpmd_recv_pkts(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts);

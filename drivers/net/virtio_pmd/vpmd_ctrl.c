@@ -139,6 +139,12 @@ void vpmd_ctrl_lock(struct vpmd_adapter *ad)
 		pthread_mutex_lock(&ad->ctrl->lock);
 }
 
+/* True when taken; false while someone (this thread too) holds it. */
+bool vpmd_ctrl_trylock(struct vpmd_adapter *ad)
+{
+	return ad->ctrl == NULL || pthread_mutex_trylock(&ad->ctrl->lock) == 0;
+}
+
 void vpmd_ctrl_unlock(struct vpmd_adapter *ad)
 {
 	if (ad->ctrl != NULL)
@@ -537,8 +543,12 @@ int vpmd_vlan_offload_set(struct rte_eth_dev *dev, int mask)
 	uint64_t offloads = dev->data->dev_conf.rxmode.offloads;
 	int rc = 0;
 
-	/* Only the filter is ours; stripping and extension are not offered. */
-	if (mask & ~RTE_ETH_VLAN_FILTER_MASK)
+	/*
+	 * Stripping is the rx burst's, in software: it reads the port's
+	 * rxmode.offloads, which ethdev has already updated (vpmd_vlan.h), so
+	 * there is nothing to do for it here. Extension and QinQ are not offered.
+	 */
+	if (mask & ~(RTE_ETH_VLAN_FILTER_MASK | RTE_ETH_VLAN_STRIP_MASK))
 		return -ENOTSUP;
 	if (!(mask & RTE_ETH_VLAN_FILTER_MASK))
 		return 0;
@@ -617,11 +627,20 @@ void vpmd_ctrl_stats(const struct rte_eth_dev *dev, struct virtio_net_ctrl_stats
 	const struct vpmd_ctrl *c = ad->ctrl;
 	const struct virtio_net_ctrl_stats *s;
 
+	/*
+	 * A secondary process (vpmd_secondary.c) reads without the lock: it is
+	 * a process-private mutex, whose waiter the other process could not
+	 * wake. The command state is in DPDK's memory (virtio_alloc.h), so a
+	 * read racing a reconnect sees stale counts, never unmapped memory.
+	 */
+	bool locked = rte_eal_process_type() == RTE_PROC_PRIMARY;
+
 	*out = (struct virtio_net_ctrl_stats){ 0 };
 	if (c == NULL)
 		return;
 	/* The link monitor may be recreating the queue on its own thread. */
-	vpmd_ctrl_lock(ad);
+	if (locked)
+		vpmd_ctrl_lock(ad);
 	*out = c->total;
 	if (c->cmds != NULL) {
 		s = virtio_net_ctrl_get_stats(c->cmds);
@@ -631,5 +650,6 @@ void vpmd_ctrl_stats(const struct rte_eth_dev *dev, struct virtio_net_ctrl_stats
 		out->late += s->late;
 		out->refused += s->refused;
 	}
-	vpmd_ctrl_unlock(ad);
+	if (locked)
+		vpmd_ctrl_unlock(ad);
 }

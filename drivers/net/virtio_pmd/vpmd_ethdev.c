@@ -24,6 +24,7 @@
 #include "vpmd.h"
 #include "vpmd_logs.h"
 #include "vpmd_offload.h"
+#include "vpmd_secondary.h"
 
 RTE_LOG_REGISTER(vpmd_logtype_init, pmd.net.vpmd.init, NOTICE);
 RTE_LOG_REGISTER(vpmd_logtype_driver, pmd.net.vpmd.driver, NOTICE);
@@ -123,25 +124,30 @@ static int vpmd_link_update(struct rte_eth_dev *dev, int wait_to_complete)
 static int vpmd_dev_start(struct rte_eth_dev *dev)
 {
 	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
-	uint16_t q;
 	int rc;
 
+	/*
+	 * Under the control lock, as the monitor brings a device up: a memory
+	 * event (vpmd_mem.c) must not send its table while the rings are built.
+	 */
+	vpmd_ctrl_lock(ad);
 	rc = ad->bus->attach(dev);
 	if (rc == 0) {
 		rc = vpmd_device_up(dev);
-		if (rc < 0)
+		ad->device_up = rc == 0;
+		if (rc < 0) {
+			vpmd_ctrl_unlock(ad);
 			return rc;
-		ad->device_up = true;
-	} else if (rc != -EAGAIN) {
-		return rc;
+		}
 	}
+	vpmd_ctrl_unlock(ad);
+	if (rc < 0 && rc != -EAGAIN) /* a device not there yet is waited for */
+		return rc;
 
 	dev->rx_pkt_burst = vpmd_recv_pkts;
 	dev->tx_pkt_burst = vpmd_xmit_pkts;
-	for (q = 0; q < dev->data->nb_rx_queues; q++)
-		dev->data->rx_queue_state[q] = RTE_ETH_QUEUE_STATE_STARTED;
-	for (q = 0; q < dev->data->nb_tx_queues; q++)
-		dev->data->tx_queue_state[q] = RTE_ETH_QUEUE_STATE_STARTED;
+	/* Every queue but the deferred ones, and the link (vpmd_qops.c). */
+	vpmd_queue_states_start(dev);
 	ad->started = true;
 	if (ad->device_up)
 		VPMD_INIT_LOG(INFO, "%s: %s rings, %s rx buffers", ad->name,
@@ -165,11 +171,14 @@ static int vpmd_dev_stop(struct rte_eth_dev *dev)
 	if (!ad->started)
 		return 0;
 	vpmd_monitor_stop(dev);
+	/* Not under a memory event's table update (vpmd_mem.c). */
+	vpmd_ctrl_lock(ad);
 	ad->started = false;
 	dev->rx_pkt_burst = rte_eth_pkt_burst_dummy;
 	dev->tx_pkt_burst = rte_eth_pkt_burst_dummy;
 	vpmd_device_down(dev);
 	ad->device_up = false;
+	vpmd_ctrl_unlock(ad);
 	for (q = 0; q < dev->data->nb_rx_queues; q++)
 		dev->data->rx_queue_state[q] = RTE_ETH_QUEUE_STATE_STOPPED;
 	for (q = 0; q < dev->data->nb_tx_queues; q++)
@@ -272,7 +281,8 @@ static int vpmd_dev_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *
 	info->min_mtu = RTE_ETHER_MIN_MTU;
 	info->max_mtu = vpmd_max_mtu(ad);
 	info->rx_desc_lim = (struct rte_eth_desc_lim){
-		.nb_max = ad->args.queue_size,
+		/* More than the ring's queue_size is taken as it (vpmd_queue.c). */
+		.nb_max = VIRTQ_MAX_SIZE,
 		.nb_min = 64,
 		.nb_align = 1,
 	};
@@ -359,7 +369,24 @@ static const struct eth_dev_ops vpmd_ops = {
 	.reta_query = vpmd_reta_query,
 	.rx_burst_mode_get = vpmd_burst_mode_get,
 	.tx_burst_mode_get = vpmd_burst_mode_get,
+	.rx_queue_intr_enable = vpmd_rx_queue_intr_enable,
+	.rx_queue_intr_disable = vpmd_rx_queue_intr_disable,
+	.rx_queue_start = vpmd_rx_queue_start,
+	.rx_queue_stop = vpmd_rx_queue_stop,
+	.tx_queue_start = vpmd_tx_queue_start,
+	.tx_queue_stop = vpmd_tx_queue_stop,
+	.rxq_info_get = vpmd_rxq_info_get,
+	.txq_info_get = vpmd_txq_info_get,
+	.dev_set_link_up = vpmd_dev_set_link_up,
+	.dev_set_link_down = vpmd_dev_set_link_down,
+	.fw_version_get = vpmd_fw_version_get,
 };
+
+/* For a secondary process's allow-list of these ops (vpmd_secondary.c). */
+const struct eth_dev_ops *vpmd_ethdev_ops(void)
+{
+	return &vpmd_ops;
+}
 
 /*
  * Ring alignment: a legacy PCI device takes a ring as a page frame number,

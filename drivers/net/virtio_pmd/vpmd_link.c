@@ -72,26 +72,26 @@ void vpmd_rx_bursts_wait(struct rte_eth_dev *dev)
 	}
 }
 
+/*
+ * The bursts read each queue's own flag (vpmd_qops.c), which follows
+ * running: clearing it there waits for the bursts to leave every ring.
+ */
 void vpmd_datapath_pause(struct rte_eth_dev *dev)
 {
 	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
-	uint16_t q;
 
 	/* Pairs with vpmd_burst_enter(): see vpmd.h. */
 	__atomic_store_n(&ad->running, false, __ATOMIC_SEQ_CST);
-	vpmd_rx_bursts_wait(dev);
-	for (q = 0; q < dev->data->nb_tx_queues; q++) {
-		struct vpmd_txq *txq = dev->data->tx_queues[q];
-
-		while (txq != NULL && __atomic_load_n(&txq->in_burst, __ATOMIC_ACQUIRE))
-			rte_pause();
-	}
+	vpmd_queue_runs_update(dev);
 	vpmd_telemetry_readers_wait(ad);
 }
 
-static void datapath_resume(struct vpmd_adapter *ad)
+static void datapath_resume(struct rte_eth_dev *dev)
 {
+	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+
 	__atomic_store_n(&ad->running, true, __ATOMIC_RELEASE);
+	vpmd_queue_runs_update(dev);
 }
 
 /*
@@ -241,7 +241,7 @@ int vpmd_device_up(struct rte_eth_dev *dev)
 	/* The link as the device reports it; the monitor follows it from here. */
 	if (vpmd_link_config_read(ad, &carrier) == 0)
 		ad->carrier = carrier;
-	datapath_resume(ad);
+	datapath_resume(dev);
 	return 0;
 
 fail:
@@ -448,5 +448,5 @@ void vpmd_link_report(struct rte_eth_dev *dev)
 {
 	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
 
-	link_set(dev, ad->started && ad->device_up && ad->carrier);
+	link_set(dev, ad->started && ad->device_up && ad->carrier && !ad->link_set_down);
 }

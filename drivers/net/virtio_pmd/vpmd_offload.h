@@ -26,12 +26,18 @@
 
 #include <vpmd/virtio_spec.h>
 
+/*
+ * VLAN insert and strip are the driver's own work (vpmd_vlan.h), offered
+ * whatever the device, as DPDK's virtio offers them; they need no feature.
+ */
 #define VPMD_TX_OFFLOAD_CAPA                                                                   \
 	(RTE_ETH_TX_OFFLOAD_MULTI_SEGS | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |                         \
-	 RTE_ETH_TX_OFFLOAD_UDP_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_TSO)
+	 RTE_ETH_TX_OFFLOAD_UDP_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_TSO |                            \
+	 RTE_ETH_TX_OFFLOAD_VLAN_INSERT)
 #define VPMD_RX_OFFLOAD_CAPA                                                                   \
 	(RTE_ETH_RX_OFFLOAD_SCATTER | RTE_ETH_RX_OFFLOAD_TCP_CKSUM |                            \
-	 RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_LRO)
+	 RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_LRO |                            \
+	 RTE_ETH_RX_OFFLOAD_VLAN_STRIP)
 
 /* The mbuf flags a tx header carries. */
 #define VPMD_TX_OFFLOAD_MBUF_FLAGS (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG)

@@ -35,6 +35,7 @@
 
 #include "vpmd.h"
 #include "vpmd_logs.h"
+#include "vpmd_secondary.h"
 
 /* PCI configuration space: the BAR registers, and their I/O-space bit. */
 #define PCI_BAR0_OFFSET 0x10
@@ -385,10 +386,9 @@ static int eth_vpmd_pci_init(struct rte_eth_dev *dev)
 	struct vpmd_devargs args;
 	int rc;
 
-	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
-		VPMD_INIT_LOG(ERR, "%s: secondary processes are not supported", pci_dev->name);
-		return -ENOTSUP;
-	}
+	/* The PCI bus attached the primary's port; read it from here (vpmd_secondary.c). */
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return vpmd_secondary_init(dev);
 	rc = vpmd_devargs_parse(pci_dev->name, devargs, VPMD_DEVARGS_PCI, &args);
 	if (rc < 0)
 		return rc;

@@ -22,6 +22,10 @@
 /*
  * Ring size for @nb_desc: split rings need a power of two; a legacy PCI
  * device has one size it cannot change (4.1.4.8), which every ring takes.
+ * More than the queue_size devarg is taken as queue_size, as DPDK's own
+ * virtio does (silently there): applications such as Open vSwitch ask
+ * for 2048 whatever the device, and a refusal would fail their port.
+ * rxq/txq_info_get report the size taken.
  */
 static int ring_size(const struct vpmd_adapter *ad, uint16_t nb_desc, uint16_t *size)
 {
@@ -38,9 +42,10 @@ static int ring_size(const struct vpmd_adapter *ad, uint16_t nb_desc, uint16_t *
 	if (!ad->args.packed_vq)
 		n = rte_align32pow2(n);
 	if (n == 0 || n > ad->args.queue_size) {
-		VPMD_DRV_LOG(ERR, ad->name, "nb_desc %u: the ring allows 1 to %u descriptors",
-			     nb_desc, ad->args.queue_size);
-		return -EINVAL;
+		VPMD_DRV_LOG(INFO, ad->name,
+			     "nb_desc %u is more than the ring's %u entries: %u taken; devarg queue_size (up to %u) makes rings larger",
+			     nb_desc, ad->args.queue_size, ad->args.queue_size, VIRTQ_MAX_SIZE);
+		n = ad->args.queue_size;
 	}
 	*size = (uint16_t)n;
 	return 0;
@@ -85,7 +90,6 @@ int vpmd_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id, uint16_t nb_
 	uint16_t size;
 	int rc;
 
-	(void)conf;
 	rc = ring_size(ad, nb_desc, &size);
 	if (rc < 0)
 		return rc;
@@ -111,7 +115,10 @@ int vpmd_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id, uint16_t nb_
 	}
 	rxq->mp = mp;
 	rxq->dev_iova = ad->bus->dev_addr_iova;
-	rxq->running = &ad->running;
+	/* Set from the adapter's and the queue's own state (vpmd_qops.c). */
+	rxq->running = &rxq->ctl.run;
+	rxq->ctl.deferred_start = conf != NULL && conf->rx_deferred_start;
+	rxq->ctl.offloads = conf != NULL ? conf->offloads : 0;
 	rxq->rx_filter = &ad->rx_filter;
 	rxq->port_id = dev->data->port_id;
 	rxq->queue_id = queue_id;
@@ -143,7 +150,9 @@ int vpmd_tx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id, uint16_t nb_
 		rte_free(txq);
 		return -ENOMEM;
 	}
-	txq->running = &ad->running;
+	txq->running = &txq->ctl.run;
+	txq->ctl.deferred_start = conf != NULL && conf->tx_deferred_start;
+	txq->ctl.offloads = conf != NULL ? conf->offloads : 0;
 	txq->dev_iova = ad->bus->dev_addr_iova;
 	txq->port_id = dev->data->port_id;
 	txq->queue_id = queue_id;

@@ -15,6 +15,7 @@
 #include "vpmd.h"
 #include "vpmd_offload.h"
 #include "vpmd_trace.h"
+#include "vpmd_vlan.h"
 
 /* The device's header ends where the packet starts: @hdr_size bytes into the headroom. */
 static inline struct virtio_net_hdr *rx_hdr(struct rte_mbuf *m, uint16_t hdr_size)
@@ -93,12 +94,15 @@ static void rx_merge_abort(struct vpmd_rxq *rxq)
 
 /*
  * A whole packet, about to be delivered: the receive filter (@filter, when
- * not promiscuous), its offload flags and its size bucket. False when the
- * filter drops it, or its header is one the device had no right to send:
- * the packet is then freed and counted.
+ * not promiscuous), its offload flags, VLAN stripping (@strip) and its
+ * size bucket. False when the filter drops it, or its header is one the
+ * device had no right to send: the packet is then freed and counted.
+ * The tag is stripped last: the filter looks for it in the frame, and the
+ * header's checksum positions count from the frame's start as the device
+ * saw it.
  */
 static inline bool rx_finish(struct vpmd_rxq *rxq, struct rte_mbuf *m,
-			     const struct vpmd_rx_filter *filter)
+			     const struct vpmd_rx_filter *filter, bool strip)
 {
 	if (unlikely(filter != NULL) &&
 	    !vhost_user_ctrl_rx_accept(&filter->st, rte_pktmbuf_mtod(m, const uint8_t *),
@@ -115,6 +119,8 @@ static inline bool rx_finish(struct vpmd_rxq *rxq, struct rte_mbuf *m,
 	}
 	if (rxq->hash_report)
 		rx_hash(m);
+	if (strip)
+		vpmd_rx_vlan_strip(m);
 	rxq->stats.size_bins[vpmd_size_bin(m->pkt_len)]++;
 	return true;
 }
@@ -128,12 +134,14 @@ uint16_t vpmd_recv_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	uint64_t bytes = 0;
 	struct vpmd_trace_burst tb;
 	const struct vpmd_rx_filter *filter;
+	bool strip;
 	int added;
 
 	if (!vpmd_burst_enter(&rxq->in_burst, rxq->running))
 		return 0;
 	/* Once per burst; the control thread frees an old one only after the burst (vpmd_ctrl.c). */
 	filter = __atomic_load_n(rxq->rx_filter, __ATOMIC_ACQUIRE);
+	strip = vpmd_rx_vlan_strip_on(rxq->port_id);
 	VPMD_TRACE_BURST_BEGIN(&tb);
 	VPMD_TRACE_USED_BEGIN(&tb, &rxq->trace, rxq->vq);
 	/* Never more buffers than packets asked for: each gives at most one. */
@@ -187,7 +195,7 @@ uint16_t vpmd_recv_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 				continue;
 			}
 		}
-		if (!rx_finish(rxq, m, filter))
+		if (!rx_finish(rxq, m, filter, strip))
 			continue;
 		pkts[nb_rx++] = m;
 		bytes += m->pkt_len;

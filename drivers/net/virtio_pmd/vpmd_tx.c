@@ -2,7 +2,8 @@
 /*
  * Transmit: when the mbuf is ours alone to write, the vnet header goes in
  * its headroom, just in front of the data, and header and packet go out as
- * one buffer; the mbuf itself is not modified. Otherwise (shared, indirect, or no headroom) the header goes in
+ * one buffer; the mbuf itself is not modified (but for a VLAN tag the
+ * application asked to have inserted, vpmd_vlan.h). Otherwise (shared, indirect, or no headroom) the header goes in
  * a small mbuf of its own chained in front. Segments become a descriptor
  * chain. Completions are reclaimed lazily, when descriptors run short,
  * and the device is kicked at most once per burst, when it asks.
@@ -17,6 +18,7 @@
 #include "vpmd.h"
 #include "vpmd_offload.h"
 #include "vpmd_trace.h"
+#include "vpmd_vlan.h"
 
 #define RECLAIM_BATCH 64
 #define TX_RUN_MAX 64 /* packets one bulk add takes */
@@ -129,10 +131,11 @@ static void tx_header_mbuf_free(struct rte_mbuf *h)
 	rte_pktmbuf_free(h);
 }
 
-/* One buffer: the packet behind its header, in its own headroom. */
+/* One buffer: the packet behind its header, in its own headroom, with no tag to insert. */
 static inline bool tx_is_simple(const struct vpmd_txq *txq, const struct rte_mbuf *m)
 {
 	return m->nb_segs == 1 && tx_can_prepend(txq, m) &&
+	       !(m->ol_flags & RTE_MBUF_F_TX_VLAN) &&
 	       !(txq->hdr_offload && (m->ol_flags & VPMD_TX_OFFLOAD_MBUF_FLAGS));
 }
 
@@ -223,6 +226,23 @@ uint16_t vpmd_xmit_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			break;
 		/* Not one buffer, or no headroom to use, or an offload header: one by one. */
 		m = pkts[nb_tx];
+		/*
+		 * VLAN insert is done here, in the burst, not in tx_prepare (where
+		 * DPDK's virtio does it): applications that never call
+		 * rte_eth_tx_prepare() (testpmd's txonly, io and mac engines, most
+		 * forwarders) get their tag all the same. It comes before the
+		 * header is built, as it moves l2_len, and clears TX_VLAN: a packet
+		 * the ring cannot take now goes out tagged once when sent again.
+		 * A packet that cannot take the tag (shared, indirect, no headroom)
+		 * is a counted drop, as one sent as it is would leave the VLAN.
+		 */
+		if (unlikely(m->ol_flags & RTE_MBUF_F_TX_VLAN) && vpmd_tx_vlan_insert(m) < 0) {
+			txq->stats.errors++;
+			rte_pktmbuf_free(m);
+			nb_tx++;
+			dropped++;
+			continue;
+		}
 		pkt_len = m->pkt_len;
 		prepend = tx_can_prepend(txq, m);
 		need = (uint16_t)(m->nb_segs + !prepend);

@@ -23,6 +23,8 @@
 
 #include "vpmd.h"
 #include "vpmd_logs.h"
+#include "vpmd_secondary.h"
+#include "vpmd_mem.h"
 
 /* dev_start waits this long for the backend (server: to connect to us). */
 #define VU_CONNECT_WAIT_MS 2000
@@ -46,11 +48,21 @@ static int vu_transport_init(struct rte_eth_dev *dev)
 			      rte_strerror(-rc));
 		return rc;
 	}
-	return virtio_dev_init(&ad->vdev, &vhost_user_ops, ad->vu, ad->name, true);
+	rc = virtio_dev_init(&ad->vdev, &vhost_user_ops, ad->vu, ad->name, true);
+	if (rc < 0)
+		return rc;
+	/* Rx interrupts: the queues' call eventfds, which outlive connections. */
+	rc = vpmd_intr_init(dev);
+	if (rc < 0)
+		return rc;
+	/* Memory that comes (or goes) after dev_start goes to the backend too. */
+	return vpmd_mem_events_register(ad);
 }
 
 static void vu_transport_fini(struct vpmd_adapter *ad)
 {
+	vpmd_mem_events_unregister(ad);
+	vpmd_intr_fini(ad);
 	vhost_user_destroy(ad->vu);
 	ad->vu = NULL;
 }
@@ -101,6 +113,10 @@ static int vu_check(struct rte_eth_dev *dev, bool *carrier)
 
 	if (vhost_user_check_connection(ad->vu) != 0)
 		return -ECONNRESET;
+	/* A memory event that found the control lock taken left its table to us. */
+	vpmd_mem_refresh(ad);
+	/* Rings made anew since the application armed its rx interrupts. */
+	vpmd_intr_rearm_check(dev);
 	/*
 	 * The link is the device's STATUS where the backend lets us read its
 	 * configuration (the CONFIG protocol feature); else a connected
@@ -161,8 +177,20 @@ static int vpmd_vdev_probe(struct rte_vdev_device *vdev)
 	int rc;
 
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
-		VPMD_INIT_LOG(ERR, "%s: secondary processes are not supported", name);
-		return -ENOTSUP;
+		/* The primary's port, read from here (vpmd_secondary.c): no transport, no devargs. */
+		dev = rte_eth_dev_attach_secondary(name);
+		if (dev == NULL) {
+			VPMD_INIT_LOG(ERR, "%s: not a port of the primary process", name);
+			return -ENODEV;
+		}
+		dev->device = &vdev->device;
+		rc = vpmd_secondary_init(dev);
+		if (rc < 0) {
+			rte_eth_dev_release_port(dev);
+			return rc;
+		}
+		rte_eth_dev_probing_finish(dev);
+		return 0;
 	}
 	rc = vpmd_devargs_parse(name, rte_vdev_device_args(vdev), VPMD_DEVARGS_VHOST_USER, &args);
 	if (rc < 0)

@@ -174,6 +174,31 @@ int vhost_user_set_mem_regions(struct vhost_user *vu, const struct vhost_user_me
 			       unsigned int n);
 
 /**
+ * Replace the memory regions while the device may be running: memory was
+ * added, or is about to be given back. A backend that holds a table (one
+ * was sent since the connect or the last device reset) is sent the new one
+ * now with SET_MEM_TABLE: a backend remaps its memory and its rings'
+ * addresses from it without a queue being stopped (DPDK's vhost library
+ * holds every queue's lock meanwhile). Otherwise the table goes at the
+ * next queue setup, as with vhost_user_set_mem_regions(). A table equal
+ * to the current one (addresses, sizes, offsets) is not sent again. The
+ * fds are duplicated; the old ones are closed (the backend keeps its own).
+ * Returns 0, -EINVAL (0 or more than 8 regions, bad fd, zero size), -errno
+ * of dup, or the error of SET_MEM_TABLE: the new table is kept and goes
+ * again at the next queue setup; after a transport error the connection
+ * is closed (reconnect to go on).
+ */
+int vhost_user_update_mem_regions(struct vhost_user *vu,
+				  const struct vhost_user_mem_region *regions, unsigned int n);
+
+/**
+ * Record that the caller could not build a table for its memory (e.g.
+ * more files than regions, @err -E2BIG): counted, with @err, in dump_json
+ * ("mem_refused", "mem_refused_error"). The table in use is not changed.
+ */
+void vhost_user_mem_refused(struct vhost_user *vu, int err);
+
+/**
  * Connect (client) or accept (server), then the handshake:
  * GET_FEATURES; if bit 30 is offered, GET/SET_PROTOCOL_FEATURES; with
  * MQ, GET_QUEUE_NUM; SET_OWNER. Returns 0, -EISCONN if already
@@ -224,6 +249,19 @@ uint64_t vhost_user_protocol_features_offered(const struct vhost_user *vu);
 uint64_t vhost_user_protocol_features(const struct vhost_user *vu);
 /** GET_QUEUE_NUM: queue pairs of a net backend (1 without MQ). 0 when not connected. */
 uint32_t vhost_user_queue_num(const struct vhost_user *vu);
+
+/**
+ * The eventfd the backend signals when it uses buffers of queue @index
+ * (SET_VRING_CALL): a used buffer notification, sent only while the ring
+ * asks for them (vq_enable_cb()). Made at the first call (or at the
+ * queue's first setup) and kept for the life of @vu: across disconnects,
+ * reconnects and queue teardowns, every backend is given this same fd,
+ * so a waiter registered on it (epoll) stays valid. Non-blocking; the
+ * waiter drains its 8-byte counter. Owned by @vu: do not close it.
+ * Returns the fd (>= 0), -EINVAL (no @vu, @index out of range), or
+ * -errno of eventfd(). Control path.
+ */
+int vhost_user_call_fd(struct vhost_user *vu, uint16_t index);
 
 /**
  * RESET_OWNER (deprecated in the spec, kept for old backends) then a new

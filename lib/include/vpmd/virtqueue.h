@@ -265,10 +265,19 @@ bool vq_has_used(const struct virtqueue *vq);
  * enabling arms used_event (split) or the DESC event (packed) at the
  * next entry. Returns true if entries are already pending after enabling,
  * so the caller must poll again rather than wait (Linux's
- * virtqueue_enable_cb race).
+ * virtqueue_enable_cb race; the virtio spec's "re-checking for more used
+ * buffers after notifications are re-enabled"). Disabling is advice the
+ * device may see late: a notification can still come (a spurious one).
+ * On the queue's thread, as the other calls.
  */
 bool vq_enable_cb(struct virtqueue *vq);
 void vq_disable_cb(struct virtqueue *vq);
+/**
+ * True while the device is asked for used buffer notifications: after
+ * vq_enable_cb() and until vq_disable_cb() or vq_reset(); a queue is
+ * created with them off. Safe from another thread: a recent value.
+ */
+bool vq_cb_enabled(const struct virtqueue *vq);
 
 /**
  * Remove and return one in-flight cookie, for teardown; NULL when none is
