@@ -113,7 +113,10 @@ backend_start() {
 backend_start
 
 mkfifo "$dir/app.in"
-LD_LIBRARY_PATH="$(dirname "$pmd_so")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+# stdbuf preloads its own library: under the sanitized setup (test/sanitize/)
+# ASan's runtime must still come first.
+LD_PRELOAD="${VPMD_ASAN_RUNTIME:-}${LD_PRELOAD:+:$LD_PRELOAD}" \
+	LD_LIBRARY_PATH="$(dirname "$pmd_so")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
 	stdbuf -oL "$bin" -l 0,1 --main-lcore 1 --no-huge -m 512 --no-pci \
 	--file-prefix="$app_prefix" -d "$(basename "$pmd_so")" --vdev "$vdev" \
 	--log-level="pmd.net.vpmd.*:info" <"$dir/app.in" >"$dir/app.log" 2>&1 &

@@ -106,7 +106,10 @@ vsctl --no-wait set Open_vSwitch . other_config:dpdk-init=true \
 	other_config:per-port-memory=true \
 	other_config:dpdk-extra="--single-file-segments --file-prefix=$prefix --huge-dir=$dir/huge --no-pci -d $(basename "$pmd_so")" ||
 	fail "ovs-vsctl set other_config"
-LD_LIBRARY_PATH="$(dirname "$pmd_so")" "$vswitchd" "$db" \
+# Under the sanitized setup (test/sanitize/) the driver is instrumented and
+# ovs-vswitchd is not: ASan's runtime must be the process's first library.
+LD_PRELOAD="${VPMD_ASAN_RUNTIME:-}${LD_PRELOAD:+:$LD_PRELOAD}" \
+	LD_LIBRARY_PATH="$(dirname "$pmd_so")" "$vswitchd" "$db" \
 	--unixctl="$dir/run/ovs-vswitchd.ctl" --pidfile="$dir/run/ovs-vswitchd.pid" \
 	--log-file="$dir/vswitchd.log" >/dev/null 2>&1 &
 vs_pid=$!

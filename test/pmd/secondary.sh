@@ -63,6 +63,10 @@ mount -t hugetlbfs -o pagesize=2M nodev "$huge" || skip "cannot mount hugetlbfs"
 
 pair_init "$dir" "$pmd_so" "$layout" client
 pair_front_hugepages "$huge"
+# A secondary maps DPDK's memory at the primary's addresses, and the range
+# EAL picks near the libraries may be taken in the secondary (under ASan,
+# whose allocator and shadow move things, it was): a base far from both.
+PAIR_FRONT_EAL+=(--base-virtaddr=0x200000000000)
 front_prefix="vpmd-front-$PAIR_ID"
 
 fail() {
@@ -81,8 +85,20 @@ fail() {
 # table), the tools load it from the plugin directory: preloading what
 # testpmd links puts it first in theirs too. Without this the primary's
 # copies went to the dpaa2 driver and failed, and nothing was captured.
-mempool_libs=$(ldd "$(command -v dpdk-testpmd)" | grep -o '/[^ ]*librte_mempool_[a-z0-9_]*\.so[.0-9]*' |
+# The real testpmd's: under the sanitized setup the first in PATH is a
+# wrapper script (test/sanitize/bin).
+testpmd_elf=
+for t in $(type -ap dpdk-testpmd); do
+	[ "$(head -c 4 "$t" | tr -d '\0' | tail -c 3)" = ELF ] && { testpmd_elf=$t; break; }
+done
+[ -n "$testpmd_elf" ] || skip "no dpdk-testpmd executable in PATH"
+mempool_libs=$(ldd "$testpmd_elf" | grep -o '/[^ ]*librte_mempool_[a-z0-9_]*\.so[.0-9]*' |
 	sort -u | tr '\n' ' ')
+[ -n "$mempool_libs" ] || skip "dpdk-testpmd links no mempool driver: nothing to match"
+# Under the sanitized setup (test/sanitize/) the driver is instrumented and
+# the tools are not: ASan's runtime goes first in their preload, as
+# test/sanitize/bin/dpdk-testpmd does for testpmd.
+mempool_libs="${VPMD_ASAN_RUNTIME:+$VPMD_ASAN_RUNTIME }$mempool_libs"
 secondary() {
 	LD_PRELOAD="$mempool_libs${SECONDARY_PRELOAD:-}" \
 		LD_LIBRARY_PATH="$(dirname "$pmd_so")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$@"
