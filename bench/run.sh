@@ -44,6 +44,10 @@ usage: bench/run.sh [options]
                     --mrg-rxbuf 0 for its fastest paths)
                     (--a virtio_user validates the method: ratios near 1.0)
   --queue-size N    queue_size devarg for both drivers (default 256)
+  --simd-bits N     EAL --force-max-simd-bitwidth=N for both frontends
+                    (DPDK caps vectors at 256 bits unless told: 512 lets
+                    net_vpmd's AVX-512 path run too; virtio_user_vec
+                    always gets 512)
   --mrg-rxbuf 0|1   mrg_rxbuf devarg for both drivers (default 1)
   --in-order 0|1    in_order devarg for both drivers (default 1)
                     (the defaults are net_virtio_user's own)
@@ -116,6 +120,7 @@ json=
 kind_a=vpmd
 kind_b=virtio_user
 queue_size=256
+simd_bits=
 mrg_rxbuf=1
 in_order=1
 vpmd_args=
@@ -142,6 +147,7 @@ while [ $# -gt 0 ]; do
 	--a) kind_a=${2:?}; shift 2 ;;
 	--b) kind_b=${2:?}; shift 2 ;;
 	--queue-size) queue_size=${2:?}; shift 2 ;;
+	--simd-bits) simd_bits=${2:?}; shift 2 ;;
 	--mrg-rxbuf) mrg_rxbuf=${2:?}; shift 2 ;;
 	--in-order) in_order=${2:?}; shift 2 ;;
 	--vpmd-args) vpmd_args=$2; shift 2 ;;
@@ -167,6 +173,7 @@ fi
 isnum "$warmup" || die "--warmup wants a number of seconds"
 [[ $trials =~ ^[1-9][0-9]*$ ]] || die "--trials wants a positive integer"
 [[ $queue_size =~ ^[1-9][0-9]*$ ]] || die "--queue-size wants a positive integer"
+[[ -z $simd_bits || $simd_bits =~ ^(64|128|256|512)$ ]] || die "--simd-bits wants 64, 128, 256 or 512"
 [[ $mrg_rxbuf =~ ^[01]$ ]] || die "--mrg-rxbuf wants 0 or 1"
 [[ $in_order =~ ^[01]$ ]] || die "--in-order wants 0 or 1"
 [[ $tx_first =~ ^[1-9][0-9]*$ ]] || die "--tx-first wants a positive integer"
@@ -274,7 +281,7 @@ declare -A cur_mpps cur_rx cur_tx cur_brx cur_btx cur_foreign cur_c2cb cur_c2ca 
 n_runs=$(( ${#rows[@]} * trials * (together ? 1 : ${#sides[@]}) ))
 est=$(awk -v n="$n_runs" -v d="$duration" -v w="$warmup" 'BEGIN{printf "%d", n * (d + w + 2.5) / 60 + 1}')
 echo "bench: ${#rows[@]} rows x $trials trials x ${#sides[@]} drivers$([ "$together" = 1 ] && echo " together"), ${duration}s each after ${warmup}s warm-up (about $est min)" >&2
-echo "bench: A=$kind_a B=$kind_b queue_size=$queue_size mrg_rxbuf=$mrg_rxbuf in_order=$in_order" >&2
+echo "bench: A=$kind_a B=$kind_b queue_size=$queue_size mrg_rxbuf=$mrg_rxbuf in_order=$in_order${simd_bits:+ simd_bits=$simd_bits}" >&2
 if [ "$together" = 1 ]; then
 	echo "bench: A and B run together, their frontends time-sliced on one core (--sequential: one after the other)" >&2
 fi
@@ -593,7 +600,7 @@ if [ -n "$json" ]; then
 			"$kind_a" "$kind_b" "$([ "$vpmd_missing" = 1 ] && echo true || echo false)" "$driver"
 		printf '  "duration_s": %s, "warmup_s": %s, "trials": %s, "queue_size": %s, "mrg_rxbuf": %s, "in_order": %s, "tx_first": %s,\n' \
 			"$duration" "$warmup" "$trials" "$queue_size" "$mrg_rxbuf" "$in_order" "$tx_first"
-		printf '  "floor_cycles_per_packet": %s,\n' "$(jn "${floor_cycles:--}")"
+		printf '  "simd_bits": %s, "floor_cycles_per_packet": %s,\n' "${simd_bits:-null}" "$(jn "${floor_cycles:--}")"
 		printf '  "failures": %s, "disturbed_trials": %s, "all_ratios_ge_1": %s,\n' "$failures" "$disturbed" \
 			"$([ "$any_ratio" = 1 ] && [ "$all_ok" = 1 ] && echo true || echo false)"
 		printf '  "c2c_program": %s, "c2c_controlled": %s, "c2c_cpus": [%s], "c2c_tolerance_pct": %s,\n' \

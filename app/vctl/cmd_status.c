@@ -92,6 +92,11 @@ static void status_text(const json_t *v, FILE *f)
 	fprintf(f, "  %-11s %s\n", "mac", jstr(v, "mac"));
 	fprintf(f, "  %-11s %s, %lld rx and %lld tx queues\n", "rings", jstr(v, "layout"),
 		(long long)jint(v, "rx_queues"), (long long)jint(v, "tx_queues"));
+	if (json_object_get(v, "burst_mode") != NULL) {
+		const json_t *bm = json_object_get(v, "burst_mode");
+
+		fprintf(f, "  %-11s rx %s; tx %s\n", "datapath", jstr(bm, "rx"), jstr(bm, "tx"));
+	}
 	if (json_object_get(ti, "interface") != NULL)
 		fprintf(f, "  %-11s %s %s interface, %s\n", "transport", jstr(dev, "transport"),
 			jstr(ti, "interface"), jstr(v, "location"));

@@ -99,10 +99,14 @@ frontend_eal() {
 	case "$1" in
 	# By name: EAL refuses -d PATH below a world-writable directory (a
 	# clone under /tmp); LD_LIBRARY_PATH (set once by run.sh) finds it.
-	vpmd) printf '%s\n' -d "$(basename "$driver")" ;;
+	vpmd)
+		printf '%s\n' -d "$(basename "$driver")"
+		[ -z "$simd_bits" ] || printf '%s\n' "--force-max-simd-bitwidth=$simd_bits"
+		;;
 	# DPDK's own default caps SIMD at 256 bits: its AVX512 packed path
 	# needs the cap lifted.
 	virtio_user_vec) printf '%s\n' --force-max-simd-bitwidth=512 ;;
+	*) [ -z "$simd_bits" ] || printf '%s\n' "--force-max-simd-bitwidth=$simd_bits" ;;
 	esac
 }
 

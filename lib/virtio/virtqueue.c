@@ -106,6 +106,8 @@ int vq_create(const struct vq_config *cfg, void *ring_mem, uint64_t ring_dev_add
 	vq->index = cfg->index;
 	vq->event_idx = (cfg->features & VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX)) != 0;
 	vq->in_order = (cfg->features & VIRTIO_BIT(VIRTIO_F_IN_ORDER)) != 0;
+	vq->used_avx512 = cfg->layout == VQ_LAYOUT_PACKED && vq->in_order &&
+			  cfg->max_simd_bits >= 512 && vq_packed_avx512_compiled();
 	vq->indirect_max = cfg->indirect_max;
 	vq->ring_mem = ring_mem;
 	vq->ring_mem_size = mem_plan(cfg, &vq->indirect_offset, &vq->used_offset);
@@ -329,6 +331,11 @@ uint16_t vq_index(const struct virtqueue *vq)
 enum vq_layout vq_get_layout(const struct virtqueue *vq)
 {
 	return vq->layout;
+}
+
+const char *vq_datapath(const struct virtqueue *vq)
+{
+	return vq->used_avx512 ? "avx512" : "scalar";
 }
 
 bool vq_is_broken(const struct virtqueue *vq)

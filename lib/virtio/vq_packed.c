@@ -459,9 +459,99 @@ int vq_packed_get_used(struct virtqueue *vq, void **cookie, uint32_t *len)
 	return packed_get_used(vq, cookie, len);
 }
 
+/*
+ * The common case of a receive ring, a cache line at a time: four used
+ * descriptors of one-buffer chains, each naming its own chain, none
+ * refused. The four flags are checked together with one barrier after
+ * them; each entry then gets every check packed_next_used() and
+ * complete_chain() make (id in range and in flight, length within the
+ * chain's), and the ring position and counters are kept in locals and
+ * stored once. Anything else (a slot not yet used, a wrong wrap, a chain
+ * of several descriptors, an in-order batch entry, a bad id or length)
+ * stops here, and the entry-at-a-time path takes it from there, to
+ * deliver, refuse or break as always. Returns the entries taken.
+ */
+static uint16_t packed_used_lines(struct virtqueue *vq, void **cookies, uint32_t *lens,
+				  uint16_t max)
+{
+	struct vq_packed *p = &vq->packed;
+	const uint16_t used_bits = p->used_wrap
+				       ? (uint16_t)(VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)
+				       : 0;
+	const uint16_t mask = VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED;
+	const unsigned int line = DESCS_PER_LINE;
+	uint16_t slot = p->last_used, n = 0;
+
+	if (vq->batch_pending || p->pending_chains > 0 || vq->broken)
+		return 0;
+	while (n + line <= max && slot + line <= vq->size && vq->num_inflight - n >= (int)line) {
+		struct vring_packed_desc *d = &p->desc[slot];
+		uint16_t f[DESCS_PER_LINE], i;
+
+		for (i = 0; i < DESCS_PER_LINE; i++)
+			f[i] = le16toh(VQ_READ_ONCE(d[i].flags));
+		if ((((f[0] & mask) ^ used_bits) | ((f[1] & mask) ^ used_bits) |
+		     ((f[2] & mask) ^ used_bits) | ((f[3] & mask) ^ used_bits)) != 0)
+			break;
+		/* 2.8.21.2: the descriptors only after their flags said used. */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		for (i = 0; i < DESCS_PER_LINE; i++) {
+			uint16_t id = le16toh(VQ_READ_ONCE(d[i].id));
+			struct vq_chain *chain;
+			uint32_t len;
+
+			if (vq->in_order ? id != slot + i : id >= vq->size)
+				goto done;
+			chain = &vq->chains[id];
+			if (chain->cookie == NULL || chain->ndescs != 1)
+				goto done;
+			/* As packed_next_used(): a length read for writable chains, or one the device flags. */
+			len = (chain->writable_len != 0 || (f[i] & VRING_DESC_F_WRITE))
+				  ? le32toh(VQ_READ_ONCE(d[i].len))
+				  : 0;
+			if (len > chain->writable_len)
+				goto done;
+			cookies[n] = chain->cookie;
+			if (lens != NULL)
+				lens[n] = len;
+			chain->cookie = NULL;
+			if (!vq->in_order) {
+				p->id_next[id] = p->free_id;
+				p->free_id = id;
+			}
+			n++;
+		}
+		slot = (uint16_t)(slot + line);
+		if (slot == vq->size) {
+			slot = 0;
+			p->used_wrap = !p->used_wrap;
+			break; /* the flags we look for change: the next call */
+		}
+	}
+done:
+	/* n entries taken, from the old last_used on; slot may be mid-line after a stop. */
+	slot = (uint16_t)(p->last_used + n);
+	if (slot >= vq->size)
+		slot = (uint16_t)(slot - vq->size);
+	p->last_used = slot;
+	vq->num_free = (uint16_t)(vq->num_free + n);
+	vq->num_inflight = (uint16_t)(vq->num_inflight - n);
+	vq->stats.chains_used += n;
+	return n;
+}
+
 uint16_t vq_packed_get_used_bulk(struct virtqueue *vq, void **cookies, uint32_t *lens, uint16_t max)
 {
-	return vq_get_used_loop(vq, packed_get_used, cookies, lens, max);
+	uint16_t n = vq->used_avx512 ? vq_packed_used_lines_avx512(vq, cookies, lens, max) : 0;
+
+	/* What the vector path left (a line it does not take whole), a line at a time, then one by one. */
+	n = (uint16_t)(n + packed_used_lines(vq, cookies + n, lens != NULL ? lens + n : NULL,
+					     (uint16_t)(max - n)));
+
+	if (n == max)
+		return n;
+	return (uint16_t)(n + vq_get_used_loop(vq, packed_get_used, cookies + n,
+					      lens != NULL ? lens + n : NULL, (uint16_t)(max - n)));
 }
 
 /*
@@ -486,12 +576,28 @@ static uint16_t packed_reclaim_in_order(struct virtqueue *vq, void **cookies, ui
 			vq->batch_id = id;
 			vq->batch_len = 0;
 		}
+		/* release_chain() for each, with the ring position and counts in locals. */
+		uint16_t head = vq->packed.last_used, taken = 0, freed = 0;
+		bool wrap = vq->packed.used_wrap;
+
 		while (n < max && !last) {
-			uint16_t head = vq->packed.last_used;
+			struct vq_chain *chain = &vq->chains[head];
 
 			last = head == vq->batch_id;
-			cookies[n++] = release_chain(vq, head);
+			cookies[n++] = chain->cookie;
+			chain->cookie = NULL; /* in order: the id is the slot, no free list */
+			freed = (uint16_t)(freed + chain->ndescs);
+			taken++;
+			head = (uint16_t)(head + chain->ndescs);
+			if (head >= vq->size) {
+				head = (uint16_t)(head - vq->size);
+				wrap = !wrap;
+			}
 		}
+		vq->packed.last_used = head;
+		vq->packed.used_wrap = wrap;
+		vq->num_free = (uint16_t)(vq->num_free + freed);
+		vq->num_inflight = (uint16_t)(vq->num_inflight - taken);
 		if (last)
 			vq->batch_pending = false;
 	}

@@ -75,6 +75,14 @@ int env_init(struct env *env, const char *argv0, unsigned int nb_mbufs)
 	/* vhost's message-by-message log drowns the test's own lines. */
 	eal_argv[eal_argc++] = (char *)"--log-level=lib.vhost.config:notice";
 	eal_argv[eal_argc++] = (char *)"--log-level=pmd.net.vpmd.*:info";
+	/* A test of a vector path lifts DPDK's 256-bit cap, as an application would. */
+	if (getenv("VPMD_TEST_SIMD_BITWIDTH") != NULL) {
+		static char simd_arg[48];
+
+		snprintf(simd_arg, sizeof(simd_arg), "--force-max-simd-bitwidth=%s",
+			 getenv("VPMD_TEST_SIMD_BITWIDTH"));
+		eal_argv[eal_argc++] = simd_arg;
+	}
 	eal_argv[eal_argc] = NULL;
 
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {

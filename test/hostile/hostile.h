@@ -81,7 +81,7 @@ struct vq {
 
 struct backend {
 	const char *path;
-	bool server, offer_packed;
+	bool server, offer_packed, offer_in_order;
 	long stall_after; /* -1: never */
 	int listen_fd, conn_fd, ctl_fd;
 	long msgs; /* on this connection */

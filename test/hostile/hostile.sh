@@ -23,8 +23,11 @@ set -uo pipefail
 pmd_so=$1
 layout=$2
 fault=$3
+# The driver's receive path: scalar (what the defaults give), or avx512
+# (packed, in order, 512-bit vectors allowed: lib/virtio/vq_packed_avx512.c).
+path=${4:-scalar}
 
-say() { printf 'hostile(%s,%s): %s\n' "$layout" "$fault" "$*"; }
+say() { printf 'hostile(%s,%s%s): %s\n' "$layout" "$fault" "${4:+,$4}" "$*"; }
 command -v dpdk-testpmd >/dev/null || { say "SKIP: dpdk-testpmd not installed (package dpdk-dev)"; exit 77; }
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -111,6 +114,16 @@ broken_rings() {
 # The backend offers the packed layout only when the driver asks for it.
 packed_opt=()
 [ "$layout" = packed ] && packed_opt=(--packed)
+front_eal=()
+front_devargs=
+if [ "$path" = avx512 ]; then
+	for f in avx512f avx512bw avx512vl; do
+		grep -qw "$f" /proc/cpuinfo || { say "SKIP: the CPU has no $f: the AVX-512 path cannot run"; exit 77; }
+	done
+	packed_opt+=(--in-order)
+	front_eal=(--force-max-simd-bitwidth=512)
+	front_devargs=",in_order=1"
+fi
 
 # start_backend LOG ARGS...
 start_backend() {
@@ -128,13 +141,13 @@ stop_backend() {
 
 # start_frontend EXTRA_DEVARGS
 start_frontend() {
-	local vdev="net_vpmd0,path=$sock$1"
+	local vdev="net_vpmd0,path=$sock$1$front_devargs"
 	[ "$layout" = packed ] && vdev+=",packed_vq=1"
 	mkfifo "$dir/front.in"
 	# EAL refuses -d PATH below a world-writable directory: load by name.
 	LD_LIBRARY_PATH="$(dirname "$pmd_so")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
 		stdbuf -oL dpdk-testpmd -l 0,1 --no-huge -m 1024 --no-pci --file-prefix="$prefix" \
-		-d "$(basename "$pmd_so")" --vdev "$vdev" --log-level='pmd.net.vpmd.*:info' \
+		"${front_eal[@]}" -d "$(basename "$pmd_so")" --vdev "$vdev" --log-level='pmd.net.vpmd.*:info' \
 		-- -i --no-mlockall --total-num-mbufs=16384 --forward-mode=io \
 		--print-event intr_reset <"$dir/front.in" >"$dir/front.log" 2>&1 &
 	front_pid=$!
@@ -304,6 +317,9 @@ for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
 start_frontend ""
 wait_for "ring 1 live" "$dir/back.log" 20 || fail "the rings never went live"
 ask "show port info 0" "Infos for port 0"
+mode=$("$vctl" -j --prefix "$prefix" status 0 | jq -r '.burst_mode.rx')
+say "receive path: $mode"
+case "$mode" in *" $path"*) ;; *) fail "the receive path is '$mode', not $path" ;; esac
 
 traffic
 xstats

@@ -162,7 +162,7 @@ static int listen_on(struct backend *be)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: hostile_backend (--client PATH | --server PATH) [--packed] "
+	fprintf(stderr, "usage: hostile_backend (--client PATH | --server PATH) [--packed] [--in-order] "
 			"[--ctl FIFO] [--stall-after N]\n");
 }
 
@@ -172,6 +172,7 @@ static int parse_args(struct backend *be, int argc, char **argv, const char **ct
 	    {"client", required_argument, NULL, 'c'},
 	    {"server", required_argument, NULL, 's'},
 	    {"packed", no_argument, NULL, 'p'},
+	    {"in-order", no_argument, NULL, 'o'},
 	    {"ctl", required_argument, NULL, 'f'},
 	    {"stall-after", required_argument, NULL, 'n'},
 	    {NULL, 0, NULL, 0},
@@ -188,6 +189,10 @@ static int parse_args(struct backend *be, int argc, char **argv, const char **ct
 			break;
 		case 'p':
 			be->offer_packed = true;
+			break;
+		case 'o':
+			/* Its rings give chains back in the order it took them anyway. */
+			be->offer_in_order = true;
 			break;
 		case 'f':
 			*ctl = optarg;

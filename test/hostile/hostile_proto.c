@@ -121,7 +121,8 @@ int serve(struct backend *be)
 	switch (hdr.request) {
 	case VHOST_USER_GET_FEATURES:
 		u64 = VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
-		      (be->offer_packed ? VIRTIO_BIT(VIRTIO_F_RING_PACKED) : 0);
+		      (be->offer_packed ? VIRTIO_BIT(VIRTIO_F_RING_PACKED) : 0) |
+		      (be->offer_in_order ? VIRTIO_BIT(VIRTIO_F_IN_ORDER) : 0);
 		rc = send_reply(be, hdr.request, &u64, sizeof(u64));
 		replied = true;
 		break;

@@ -42,6 +42,7 @@ struct fx_params {
 	uint16_t size;
 	uint64_t features; /* on top of F_BASE */
 	uint16_t indirect_max;
+	uint16_t simd_bits; /* vq_config.max_simd_bits */
 };
 
 enum rec_state {
@@ -116,12 +117,23 @@ static int fx_setup(void **state)
 
 	assert_non_null(fx);
 	fx->p = *p;
+#if defined(__x86_64__)
+	/* The AVX-512 path is the caller's to choose only where the CPU has it. */
+	if (p->simd_bits >= 512 && !(__builtin_cpu_supports("avx512f") &&
+				     __builtin_cpu_supports("avx512bw") &&
+				     __builtin_cpu_supports("avx512vl"))) {
+		free(fx);
+		print_message("no AVX-512 on this CPU: the vector path is not run\n");
+		skip();
+	}
+#endif
 	fx->cfg = (struct vq_config){
 	    .layout = VQ_LAYOUT_PACKED,
 	    .size = p->size,
 	    .index = QUEUE_INDEX,
 	    .features = F_BASE | p->features,
 	    .indirect_max = p->indirect_max,
+	    .max_simd_bits = p->simd_bits,
 	    .notify = fx_notify,
 	    .notify_ctx = fx,
 	    .refused = refuse_hook_cb,
@@ -2099,6 +2111,11 @@ static struct fx_params p4 = {.size = 4};
 static struct fx_params p5 = {.size = 5};
 static struct fx_params p7 = {.size = 7};
 static struct fx_params p8 = {.size = 8};
+static struct fx_params p16 = {.size = 16};
+static struct fx_params p16_io = {.size = 16, .features = F_IN_ORDER};
+static struct fx_params p16_io512 = {.size = 16, .features = F_IN_ORDER, .simd_bits = 512};
+static struct fx_params p8_io512 = {.size = 8, .features = F_IN_ORDER, .simd_bits = 512};
+static struct fx_params p5_io512 = {.size = 5, .features = F_IN_ORDER | F_EVENT_IDX, .simd_bits = 512};
 static struct fx_params p256 = {.size = 256};
 static struct fx_params p4_ev = {.size = 4, .features = F_EVENT_IDX};
 static struct fx_params p5_ev = {.size = 5, .features = F_EVENT_IDX};
@@ -2319,6 +2336,123 @@ static void test_reclaim_any_order(void **state)
 	assert_position_model(fx);
 }
 
+/*
+ * Used entries a cache line at a time (four one-buffer chains): whole
+ * lines, a line with a refused length in it, a line cut by the caller's
+ * max, and laps across the wrap. What comes back is what one-by-one calls
+ * would give: same order, lengths, refusals, counters and ring position.
+ */
+static void test_bulk_lines(void **state)
+{
+	struct fx *fx = *state;
+	const struct vq_stats *st = vq_get_stats(fx->vq);
+	bool in_order = (fx->p.features & F_IN_ORDER) != 0;
+	/* Out of order, each line comes back permuted; in order, as it went. */
+	static const uint16_t perm[4] = {3, 1, 0, 2};
+	struct rec *r[16], *order[16];
+	uint16_t i;
+
+	assert_int_equal(bulk_add(fx, r, 16, true), 16);
+	vq_kick(fx->vq);
+	for (i = 0; i < 16; i++)
+		pop_rec(fx, r[i]);
+	/* Line 0, whole. */
+	for (i = 0; i < 4; i++) {
+		order[i] = r[in_order ? i : perm[i]];
+		push_rec(fx, order[i], (uint32_t)order[i]->writable - (i & 1));
+	}
+	bulk_get_expect(fx, order, 4, 16);
+	/* Line 1, its second entry past its buffer: refused, the rest delivered. */
+	for (i = 0; i < 4; i++) {
+		order[i] = r[4 + (in_order ? i : perm[i])];
+		push_rec(fx, order[i], (uint32_t)order[i]->writable + (i == 1));
+	}
+	bulk_get_expect(fx, order, 4, 16);
+	assert_int_equal(st->refused[VQ_REFUSE_LEN], 1);
+	/* Lines 2 and 3 used, taken 6 then 2. */
+	for (i = 0; i < 8; i++) {
+		order[i] = r[8 + (in_order ? i : (i & ~3u) + perm[i & 3])];
+		push_rec(fx, order[i], (uint32_t)order[i]->writable);
+	}
+	bulk_get_expect(fx, order, 6, 6);
+	bulk_get_expect(fx, order + 6, 2, 16);
+	assert_int_equal(vq_num_free(fx->vq), 16);
+	assert_int_equal(vq_num_inflight(fx->vq), 0);
+	assert_position_model(fx);
+
+	/* Laps of twelve: lines across the wrap, the wrap counter flipping under them. */
+	for (int lap = 0; lap < 6; lap++) {
+		assert_int_equal(bulk_add(fx, r, 12, true), 12);
+		vq_kick(fx->vq);
+		for (i = 0; i < 12; i++) {
+			pop_rec(fx, r[i]);
+			push_rec(fx, r[i], (uint32_t)r[i]->writable - (i & 1));
+		}
+		bulk_get_expect(fx, r, 12, 16);
+		assert_position_model(fx);
+	}
+	assert_int_equal(st->chains_used, 16 - 1 + 72);
+	assert_int_equal(st->refused[VQ_REFUSE_LEN], 1);
+}
+
+/*
+ * A bad descriptor in the middle of a line of used ones, as a bulk read
+ * meets it: the good ones before it come back, then the queue breaks for
+ * the bad one's reason, as one-by-one reads would have it. @bad_slot 2 of
+ * a 16-entry ring with 8 chains in flight.
+ */
+static void bulk_line_breaks(struct fx *fx, uint16_t id, uint16_t flags,
+			     enum vq_refuse_reason reason)
+{
+	struct rec *r[16];
+	void *got[16];
+	uint32_t lens[16];
+	uint16_t i;
+
+	assert_int_equal(bulk_add(fx, r, 8, true), 8);
+	vq_kick(fx->vq);
+	for (i = 0; i < 8; i++)
+		pop_rec(fx, r[i]);
+	push_rec(fx, r[0], (uint32_t)r[0]->writable);
+	push_rec(fx, r[1], 0);
+	model_packed_write_desc(&fx->model, 2, id, 1, flags);
+	/* A good one after it, in slot 3. */
+	model_packed_write_desc(&fx->model, 3, r[3]->id, 1, model_packed_used_flags(true));
+	assert_int_equal(vq_get_used_bulk(fx->vq, got, lens, 16), 2);
+	assert_ptr_equal(got[0], r[0]);
+	assert_int_equal(lens[0], r[0]->writable);
+	assert_ptr_equal(got[1], r[1]);
+	assert_int_equal(lens[1], 0);
+	r[0]->state = r[1]->state = REC_FREE;
+	assert_true(vq_is_broken(fx->vq));
+	assert_string_equal(vq_broken_reason(fx->vq), vq_refuse_reason_name(reason));
+	assert_int_equal(vq_get_stats(fx->vq)->chains_used, 2);
+	assert_int_equal(vq_get_used_bulk(fx->vq, got, lens, 16), 0);
+}
+
+static void test_bulk_line_bad_id_range(void **state)
+{
+	bulk_line_breaks(*state, 0xffff, model_packed_used_flags(true), VQ_REFUSE_ID_RANGE);
+}
+
+static void test_bulk_line_bad_wrap(void **state)
+{
+	struct fx *fx = *state;
+
+	/* USED matches the wrap counter, AVAIL does not; the id is its own slot's. */
+	bulk_line_breaks(fx, (fx->p.features & F_IN_ORDER) ? 2 : 0xfffe, VRING_PACKED_DESC_F_USED,
+			 VQ_REFUSE_WRAP);
+}
+
+/* The same with AVX-512: the queue says so, and gives what the scalar path gives. */
+static void test_bulk_lines_avx512(void **state)
+{
+	struct fx *fx = *state;
+
+	assert_string_equal(vq_datapath(fx->vq), "avx512");
+	test_bulk_lines(state);
+}
+
 #define T(fn, params) cmocka_unit_test_prestate_setup_teardown(fn, fx_setup, fx_teardown, &params)
 
 /* One function per configuration, so that cmocka's report names the ring. */
@@ -2338,6 +2472,8 @@ LAPS(test_laps_event_idx, p7_ev)
 LAPS(test_laps_event_idx, p8_ev)
 LAPS(test_laps_in_order, p5_io)
 LAPS(test_laps_in_order, p8_io)
+LAPS(test_laps_in_order, p5_io512)
+LAPS(test_laps_in_order, p8_io512)
 LAPS(test_laps_indirect, p4_ind)
 LAPS(test_laps_indirect, p5_ind)
 
@@ -2350,6 +2486,18 @@ int main(void)
 	    T(test_ring_addrs_dev_offset, p4_ind),
 	    T(test_single_roundtrip, p4),
 	    T(test_bulk, p5),
+	    T(test_bulk_lines, p16),
+	    T(test_bulk_lines, p16_io),
+	    T(test_bulk_lines_avx512, p16_io512),
+	    T(test_bulk_line_bad_id_range, p16),
+	    T(test_bulk_line_bad_id_range, p16_io),
+	    T(test_bulk_line_bad_id_range, p16_io512),
+	    T(test_bulk_line_bad_wrap, p16),
+	    T(test_bulk_line_bad_wrap, p16_io),
+	    T(test_bulk_line_bad_wrap, p16_io512),
+	    T(test_laps_in_order_p5_io512, p5_io512),
+	    T(test_laps_in_order_p8_io512, p8_io512),
+	    T(test_reclaim_in_order, p8_io512),
 	    T(test_add_invalid, p4),
 	    T(test_add_invisible_until_publish, p8),
 	    T(test_bulk_publishes_staged, p8),

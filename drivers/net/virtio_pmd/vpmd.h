@@ -122,6 +122,26 @@ static inline unsigned int vpmd_size_bin(uint32_t len)
 }
 
 /*
+ * Size buckets tallied in a register through a burst and added to the
+ * queue's counters once at its end: 32 increments of one counter in
+ * memory are a chain of store-to-load forwards, several cycles each. One
+ * byte per bucket, so at most 255 packets go between flushes (a burst
+ * takes at most 64 at a time).
+ */
+static inline uint64_t vpmd_size_tally(uint64_t tally, uint32_t len)
+{
+	return tally + (1ull << (8u * vpmd_size_bin(len)));
+}
+
+static inline void vpmd_size_tally_flush(struct vpmd_queue_stats *stats, uint64_t tally)
+{
+	unsigned int bin;
+
+	for (bin = 0; tally != 0; bin++, tally >>= 8)
+		stats->size_bins[bin] += tally & 0xff;
+}
+
+/*
  * A queue's own on/off state (vpmd_qops.c). The burst reads run, through
  * the queue's running pointer: the adapter's running, less a stopped
  * queue, less a link set down. Only the control thread writes these.
@@ -140,6 +160,8 @@ struct vpmd_rxq {
 	struct vpmd_rx_filter *const *rx_filter; /* the adapter's; read once per burst */
 	const struct rte_memzone *mz; /* ring memory, sized for nb_desc */
 	struct rte_mempool *mp;
+	/* rearm_data of a fresh rx mbuf: data_off, refcnt 1, nb_segs 1, port (vpmd_rx.c). */
+	uint64_t mbuf_rearm;
 	uint16_t port_id;
 	uint16_t queue_id;
 	uint16_t nb_desc;
@@ -149,6 +171,7 @@ struct vpmd_rxq {
 	bool mrg_rxbuf;
 	bool hdr_offload;     /* GUEST_CSUM: the device may send checksum and GSO fields */
 	bool lro;             /* GUEST_TSO4/6 asked: coalesced packets are expected */
+	bool plain;           /* none of the three above: a packet is its buffer, the header unread */
 	/* A mergeable packet whose buffers have not all arrived yet. */
 	struct rte_mbuf *partial_head;
 	struct rte_mbuf *partial_tail;
@@ -258,19 +281,27 @@ struct vpmd_adapter {
  * The datapath runs on its own lcores while the control thread may take the
  * rings away (the backend went away). A burst announces itself in in_burst,
  * then checks running; the control thread clears running, then waits for
- * in_burst to drop. The full fences make the two store-then-load sequences
- * (Dekker style) see each other: at least one side sees the other's store.
+ * in_burst to drop. Each side's store-then-load (Dekker style) needs a full
+ * barrier between them for one side to see the other's store: the control
+ * side's vpmd_bursts_barrier() (vpmd_burst.c) runs one on every thread of
+ * the process, so a burst needs only the compiler's order, unless the
+ * kernel has no membarrier(2) (vpmd_burst_fence_needed).
  */
+extern bool vpmd_burst_fence_needed;
+void vpmd_bursts_barrier(void);
+
 static inline bool vpmd_burst_enter(uint32_t *in_burst, const bool *running)
 {
 	__atomic_store_n(in_burst, 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (unlikely(__atomic_load_n(&vpmd_burst_fence_needed, __ATOMIC_RELAXED)))
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	else
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (likely(__atomic_load_n(running, __ATOMIC_RELAXED)))
 		return true;
 	__atomic_store_n(in_burst, 0, __ATOMIC_RELEASE);
 	return false;
 }
-
 static inline void vpmd_burst_exit(uint32_t *in_burst)
 {
 	__atomic_store_n(in_burst, 0, __ATOMIC_RELEASE);
@@ -387,10 +418,20 @@ int vpmd_dev_set_link_up(struct rte_eth_dev *dev);
 int vpmd_dev_set_link_down(struct rte_eth_dev *dev);
 int vpmd_fw_version_get(struct rte_eth_dev *dev, char *fw_version, size_t fw_size);
 
+/*
+ * vpmd_ethdev.c: how queue @queue_id's bursts run, as burst_mode_get and
+ * /vpmd/status say it: "packed avx512 in-order", "split scalar mergeable".
+ * The path is the ring's (vq_datapath(); tx is scalar).
+ */
+void vpmd_burst_describe(struct rte_eth_dev *dev, bool rx, uint16_t queue_id, char *buf,
+			 size_t size);
+
 /* vpmd_rx.c / vpmd_tx.c */
 uint16_t vpmd_recv_pkts(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts);
 uint16_t vpmd_xmit_pkts(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts);
 int vpmd_rx_refill(struct vpmd_rxq *rxq);
+/* The rearm_data of a fresh rx mbuf of port @port_id (vpmd_rxq.mbuf_rearm). */
+uint64_t vpmd_rx_mbuf_rearm(uint16_t port_id);
 
 /*
  * vpmd_telemetry.c. The control thread calls these before it frees what a

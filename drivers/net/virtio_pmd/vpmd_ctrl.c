@@ -250,9 +250,9 @@ static void filter_update(struct rte_eth_dev *dev)
 			     f != NULL ? "receive filter on (not promiscuous): frames for other "
 					 "addresses are dropped, counted in rx_qN_filtered"
 				       : "receive filter off: every frame is received");
-	/* Store, full fence, then look at the bursts: see vpmd_burst_enter(). */
+	/* Store, full barrier, then look at the bursts: see vpmd_burst_enter(). */
 	__atomic_store_n(&ad->rx_filter, f, __ATOMIC_SEQ_CST);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	vpmd_bursts_barrier();
 	vpmd_rx_bursts_wait(dev);
 	rte_free(old);
 }

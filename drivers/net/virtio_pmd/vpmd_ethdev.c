@@ -323,16 +323,37 @@ static int vpmd_mtu_set(struct rte_eth_dev *dev, uint16_t mtu)
 	return rc;
 }
 
-static int vpmd_burst_mode_get(struct rte_eth_dev *dev, uint16_t queue_id,
-			       struct rte_eth_burst_mode *mode)
+void vpmd_burst_describe(struct rte_eth_dev *dev, bool rx, uint16_t queue_id, char *buf,
+			 size_t size)
 {
 	struct vpmd_adapter *ad = vpmd_adapter_of(dev);
+	const char *path = "scalar";
 
-	(void)queue_id;
-	snprintf(mode->info, sizeof(mode->info), "%s scalar%s%s",
-		 ad->args.packed_vq ? "packed" : "split",
+	/* Under the stats lock: the link monitor replaces rings under it. */
+	rte_spinlock_lock(&ad->stats_lock);
+	if (rx && queue_id < dev->data->nb_rx_queues && dev->data->rx_queues[queue_id] != NULL) {
+		const struct vpmd_rxq *rxq = dev->data->rx_queues[queue_id];
+
+		if (rxq->vq != NULL)
+			path = vq_datapath(rxq->vq);
+	}
+	snprintf(buf, size, "%s %s%s%s", ad->args.packed_vq ? "packed" : "split", path,
 		 virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_MRG_RXBUF) ? " mergeable" : "",
 		 virtio_dev_has_feature(&ad->vdev, VIRTIO_F_IN_ORDER) ? " in-order" : "");
+	rte_spinlock_unlock(&ad->stats_lock);
+}
+
+static int vpmd_rx_burst_mode_get(struct rte_eth_dev *dev, uint16_t queue_id,
+				  struct rte_eth_burst_mode *mode)
+{
+	vpmd_burst_describe(dev, true, queue_id, mode->info, sizeof(mode->info));
+	return 0;
+}
+
+static int vpmd_tx_burst_mode_get(struct rte_eth_dev *dev, uint16_t queue_id,
+				  struct rte_eth_burst_mode *mode)
+{
+	vpmd_burst_describe(dev, false, queue_id, mode->info, sizeof(mode->info));
 	return 0;
 }
 
@@ -367,8 +388,8 @@ static const struct eth_dev_ops vpmd_ops = {
 	.rss_hash_conf_get = vpmd_rss_hash_conf_get,
 	.reta_update = vpmd_reta_update,
 	.reta_query = vpmd_reta_query,
-	.rx_burst_mode_get = vpmd_burst_mode_get,
-	.tx_burst_mode_get = vpmd_burst_mode_get,
+	.rx_burst_mode_get = vpmd_rx_burst_mode_get,
+	.tx_burst_mode_get = vpmd_tx_burst_mode_get,
 	.rx_queue_intr_enable = vpmd_rx_queue_intr_enable,
 	.rx_queue_intr_disable = vpmd_rx_queue_intr_disable,
 	.rx_queue_start = vpmd_rx_queue_start,

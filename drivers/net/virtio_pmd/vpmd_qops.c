@@ -72,7 +72,7 @@ void vpmd_queue_runs_update(struct rte_eth_dev *dev)
 	 * Pairs with vpmd_burst_enter() (vpmd.h): a burst that read a flag
 	 * set before it was cleared has announced itself by now.
 	 */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	vpmd_bursts_barrier();
 	for (q = 0; q < dev->data->nb_rx_queues; q++) {
 		struct vpmd_rxq *rxq = dev->data->rx_queues[q];
 

@@ -7,12 +7,21 @@
  * The virtqueue itself is created at dev_start, once the features are
  * negotiated, since EVENT_IDX, IN_ORDER and the layout shape it.
  */
+/*
+ * rte_vect_get_max_simd_bitwidth() is marked experimental in 22.11, yet it
+ * is how EAL's --force-max-simd-bitwidth reaches a driver; DPDK's own
+ * vector paths read it.
+ */
+#define ALLOW_EXPERIMENTAL_API
+
 #include <errno.h>
 #include <stdio.h>
 
+#include <rte_cpuflags.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_memzone.h>
+#include <rte_vect.h>
 
 #include <vpmd/virtio_spec.h>
 
@@ -121,6 +130,7 @@ int vpmd_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id, uint16_t nb_
 	rxq->ctl.offloads = conf != NULL ? conf->offloads : 0;
 	rxq->rx_filter = &ad->rx_filter;
 	rxq->port_id = dev->data->port_id;
+	rxq->mbuf_rearm = vpmd_rx_mbuf_rearm(rxq->port_id);
 	rxq->queue_id = queue_id;
 	rxq->nb_desc = size;
 	slot_set(ad, &dev->data->rx_queues[queue_id], rxq);
@@ -240,6 +250,24 @@ void vpmd_tx_queue_release(struct rte_eth_dev *dev, uint16_t queue_id)
 }
 
 /*
+ * The widest vectors a ring may use: what the CPU has, within what the
+ * application allows (EAL's --force-max-simd-bitwidth; DPDK's default cap
+ * is 256 bits, so AVX-512 is taken only when the cap is lifted, as for
+ * DPDK's own vector paths).
+ */
+static uint16_t vq_simd_bits(void)
+{
+#ifdef RTE_ARCH_X86
+	if (rte_vect_get_max_simd_bitwidth() >= RTE_VECT_SIMD_512 &&
+	    rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512F) == 1 &&
+	    rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512BW) == 1 &&
+	    rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512VL) == 1)
+		return 512;
+#endif
+	return 0;
+}
+
+/*
  * (Re)create @vq of port @port over @mz with the negotiated features and
  * give it to the device. Its refusals fire the used_refused probe.
  */
@@ -257,6 +285,7 @@ static int vq_bring_up(struct vpmd_adapter *ad, uint16_t port, struct virtqueue 
 		.notify_ctx = &ad->vdev,
 		.refused = vpmd_trace_refused,
 		.refused_ctx = (void *)(uintptr_t)port,
+		.max_simd_bits = vq_simd_bits(),
 	};
 	struct virtqueue *fresh;
 	int rc;
@@ -292,6 +321,8 @@ int vpmd_queues_start(struct rte_eth_dev *dev)
 		rxq->hdr_offload = virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_GUEST_CSUM);
 		rxq->lro = virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_GUEST_TSO4) ||
 			   virtio_dev_has_feature(&ad->vdev, VIRTIO_NET_F_GUEST_TSO6);
+		/* One buffer a packet, a header with nothing in it for us: vpmd_rx.c's short loop. */
+		rxq->plain = !rxq->mrg_rxbuf && !rxq->hdr_offload && !rxq->hash_report;
 		rxq->broken_said = false;
 		rc = vq_bring_up(ad, rxq->port_id, &rxq->vq, rxq->mz, rxq->nb_desc, VPMD_RXQ_INDEX(q));
 		if (rc < 0)

@@ -7,6 +7,7 @@
  * their data starts where the header would have been.
  */
 #include <errno.h>
+#include <string.h>
 
 #include <rte_mbuf.h>
 
@@ -23,6 +24,28 @@ static inline struct virtio_net_hdr *rx_hdr(struct rte_mbuf *m, uint16_t hdr_siz
 	return (struct virtio_net_hdr *)((char *)m->buf_addr + RTE_PKTMBUF_HEADROOM - hdr_size);
 }
 
+uint64_t vpmd_rx_mbuf_rearm(uint16_t port_id)
+{
+	struct rte_mbuf mb = {
+		.data_off = RTE_PKTMBUF_HEADROOM,
+		.nb_segs = 1,
+		.port = port_id,
+	};
+	uint64_t rearm;
+
+	rte_mbuf_refcnt_set(&mb, 1);
+	memcpy(&rearm, &mb.rearm_data, sizeof(rearm));
+	return rearm;
+}
+
+/*
+ * Fresh buffers for the ring, taken raw from the pool: a pool's mbufs
+ * already have next NULL, nb_segs 1 and refcnt 1 (rte_mbuf.h), so what
+ * rte_pktmbuf_reset() would write is one 8-byte store of rearm_data here,
+ * and the rest of the first cache line at receive. The second line (next,
+ * tx_offload) is never written on the way: an mbuf that goes out through
+ * us again is not touched there at all (vpmd_tx.c frees it raw).
+ */
 int vpmd_rx_refill(struct vpmd_rxq *rxq)
 {
 	struct rte_mbuf *mbufs[VPMD_RX_REFILL_BATCH];
@@ -32,13 +55,14 @@ int vpmd_rx_refill(struct vpmd_rxq *rxq)
 	int added = 0;
 
 	while ((want = RTE_MIN(vq_num_free(rxq->vq), VPMD_RX_REFILL_BATCH)) > 0) {
-		if (rte_pktmbuf_alloc_bulk(rxq->mp, mbufs, want) != 0) {
+		if (rte_mempool_get_bulk(rxq->mp, (void **)mbufs, want) != 0) {
 			rxq->stats.mbuf_alloc_failed += want;
 			break;
 		}
 		for (i = 0; i < want; i++) {
 			struct rte_mbuf *m = mbufs[i];
 
+			memcpy(&m->rearm_data, &rxq->mbuf_rearm, sizeof(rxq->mbuf_rearm));
 			/* Header in the headroom, then the whole data room. */
 			bufs[i].addr = vpmd_mbuf_dev_addr(rxq->dev_iova, m,
 							  RTE_PKTMBUF_HEADROOM - rxq->hdr_size);
@@ -57,14 +81,16 @@ int vpmd_rx_refill(struct vpmd_rxq *rxq)
 	return added;
 }
 
-/* A used buffer as a one-segment mbuf of @len bytes starting at @data_off. */
+/*
+ * A used buffer as a one-segment mbuf of @len bytes starting at @data_off.
+ * It came from the pool through vpmd_rx_refill(): nb_segs is 1 and next
+ * NULL already (the second cache line stays untouched).
+ */
 static inline void rx_seg_init(struct rte_mbuf *m, uint16_t data_off, uint32_t len)
 {
 	m->data_off = data_off;
 	m->data_len = (uint16_t)len;
 	m->pkt_len = len;
-	m->nb_segs = 1;
-	m->next = NULL;
 }
 
 /*
@@ -102,7 +128,7 @@ static void rx_merge_abort(struct vpmd_rxq *rxq)
  * saw it.
  */
 static inline bool rx_finish(struct vpmd_rxq *rxq, struct rte_mbuf *m,
-			     const struct vpmd_rx_filter *filter, bool strip)
+			     const struct vpmd_rx_filter *filter, bool strip, uint64_t *sizes)
 {
 	if (unlikely(filter != NULL) &&
 	    !vhost_user_ctrl_rx_accept(&filter->st, rte_pktmbuf_mtod(m, const uint8_t *),
@@ -121,34 +147,58 @@ static inline bool rx_finish(struct vpmd_rxq *rxq, struct rte_mbuf *m,
 		rx_hash(m);
 	if (strip)
 		vpmd_rx_vlan_strip(m);
-	rxq->stats.size_bins[vpmd_size_bin(m->pkt_len)]++;
+	*sizes = vpmd_size_tally(*sizes, m->pkt_len);
 	return true;
 }
 
-uint16_t vpmd_recv_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+/*
+ * The common case in a short loop: a plain queue (one buffer a packet, no
+ * offload or hash in the header), no receive filter, no VLAN to strip.
+ * data_off and port were set at refill; one more store of the first cache
+ * line's receive fields per packet.
+ */
+static inline uint16_t rx_plain(struct vpmd_rxq *rxq, struct rte_mbuf **pkts, const uint32_t *lens,
+				uint16_t n, uint64_t *bytes, uint64_t *sizes)
 {
-	struct vpmd_rxq *rxq = queue;
-	void *cookies[VPMD_RX_BURST_MAX];
-	uint32_t lens[VPMD_RX_BURST_MAX];
-	uint16_t nb_rx = 0, n, i;
-	uint64_t bytes = 0;
-	struct vpmd_trace_burst tb;
-	const struct vpmd_rx_filter *filter;
-	bool strip;
-	int added;
+	uint16_t nb_rx = 0, i;
 
-	if (!vpmd_burst_enter(&rxq->in_burst, rxq->running))
-		return 0;
-	/* Once per burst; the control thread frees an old one only after the burst (vpmd_ctrl.c). */
-	filter = __atomic_load_n(rxq->rx_filter, __ATOMIC_ACQUIRE);
-	strip = vpmd_rx_vlan_strip_on(rxq->port_id);
-	VPMD_TRACE_BURST_BEGIN(&tb);
-	VPMD_TRACE_USED_BEGIN(&tb, &rxq->trace, rxq->vq);
-	/* Never more buffers than packets asked for: each gives at most one. */
-	n = vq_get_used_bulk(rxq->vq, cookies, lens, RTE_MIN(nb_pkts, VPMD_RX_BURST_MAX));
-	rxq->stats.used_moves += n != 0;
 	for (i = 0; i < n; i++) {
-		struct rte_mbuf *m = cookies[i];
+		struct rte_mbuf *m = pkts[i];
+		uint32_t len = lens[i];
+
+		if (unlikely(len == VQ_LEN_REFUSED || len <= rxq->hdr_size)) {
+			/* Refused by the ring, or too short to hold a frame: drop it. */
+			rxq->stats.errors++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		len -= rxq->hdr_size;
+		m->ol_flags = 0;
+		m->packet_type = 0;
+		m->pkt_len = len;
+		m->data_len = (uint16_t)len;
+		m->vlan_tci = 0;
+		*bytes += len;
+		*sizes = vpmd_size_tally(*sizes, len);
+		pkts[nb_rx++] = m;
+	}
+	return nb_rx;
+}
+
+/*
+ * Every other case, buffer by buffer: mergeable packets chained across
+ * bursts, offload and hash fields read from the header, the receive filter
+ * and VLAN stripping (rx_finish()). Packets are compacted in place:
+ * pkts[nb_rx] is written only once pkts[i >= nb_rx] was read.
+ */
+static uint16_t rx_general(struct vpmd_rxq *rxq, struct rte_mbuf **pkts, const uint32_t *lens,
+			   uint16_t n, const struct vpmd_rx_filter *filter, bool strip,
+			   uint64_t *bytes, uint64_t *sizes)
+{
+	uint16_t nb_rx = 0, i;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
 		uint32_t len = lens[i];
 		uint16_t num_buffers = 1;
 
@@ -175,8 +225,8 @@ uint16_t vpmd_recv_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 				rte_pktmbuf_free(m);
 				continue;
 			}
+			/* port, as data_off, was set at refill (rearm_data). */
 			rx_seg_init(m, RTE_PKTMBUF_HEADROOM, len - rxq->hdr_size);
-			m->port = rxq->port_id;
 			m->ol_flags = 0;
 			m->packet_type = 0;
 			m->vlan_tci = 0;
@@ -195,18 +245,50 @@ uint16_t vpmd_recv_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 				continue;
 			}
 		}
-		if (!rx_finish(rxq, m, filter, strip))
+		if (!rx_finish(rxq, m, filter, strip, sizes))
 			continue;
 		pkts[nb_rx++] = m;
-		bytes += m->pkt_len;
+		*bytes += m->pkt_len;
 	}
 	/* A ring the device broke delivers nothing more: nor does a packet half received. */
 	if (unlikely(rxq->partial_head != NULL && vq_is_broken(rxq->vq)))
 		rx_merge_abort(rxq);
+	return nb_rx;
+}
+
+uint16_t vpmd_recv_pkts(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	struct vpmd_rxq *rxq = queue;
+	uint32_t lens[VPMD_RX_BURST_MAX];
+	uint16_t nb_rx, n;
+	uint64_t bytes = 0, sizes = 0;
+	struct vpmd_trace_burst tb;
+	const struct vpmd_rx_filter *filter;
+	bool strip;
+	int added;
+
+	if (!vpmd_burst_enter(&rxq->in_burst, rxq->running))
+		return 0;
+	/* Once per burst; the control thread frees an old one only after the burst (vpmd_ctrl.c). */
+	filter = __atomic_load_n(rxq->rx_filter, __ATOMIC_ACQUIRE);
+	strip = vpmd_rx_vlan_strip_on(rxq->port_id);
+	VPMD_TRACE_BURST_BEGIN(&tb);
+	VPMD_TRACE_USED_BEGIN(&tb, &rxq->trace, rxq->vq);
+	/*
+	 * Never more buffers than packets asked for: each gives at most one.
+	 * The ring's cookies, our mbufs, go straight into pkts.
+	 */
+	n = vq_get_used_bulk(rxq->vq, (void **)pkts, lens, RTE_MIN(nb_pkts, VPMD_RX_BURST_MAX));
+	rxq->stats.used_moves += n != 0;
+	if (likely(rxq->plain && filter == NULL && !strip))
+		nb_rx = rx_plain(rxq, pkts, lens, n, &bytes, &sizes);
+	else
+		nb_rx = rx_general(rxq, pkts, lens, n, filter, strip, &bytes, &sizes);
 
 	VPMD_TRACE_USED_END(&tb, &rxq->trace, rxq->vq, rxq->port_id, rxq->stats.used_moves);
 	rxq->stats.packets += nb_rx;
 	rxq->stats.bytes += bytes;
+	vpmd_size_tally_flush(&rxq->stats, sizes);
 	rxq->stats.burst_bins[vpmd_burst_bin(nb_rx)]++;
 	if (vq_num_free(rxq->vq) >= VPMD_RX_REFILL_BATCH || nb_rx == 0) {
 		added = vpmd_rx_refill(rxq);

@@ -307,7 +307,8 @@ static json_t *broken_json(const struct reader *r)
 
 static int cmd_status(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	char mac[RTE_ETHER_ADDR_FMT_SIZE];
+	char mac[RTE_ETHER_ADDR_FMT_SIZE], rx_path[RTE_ETH_BURST_MODE_INFO_SIZE],
+	    tx_path[RTE_ETH_BURST_MODE_INFO_SIZE];
 	const struct vpmd_adapter *ad;
 	struct reader r;
 	json_t *obj;
@@ -317,8 +318,10 @@ static int cmd_status(const char *cmd, const char *params, struct rte_tel_data *
 		return -EINVAL;
 	ad = r.ad;
 	rte_ether_format_addr(mac, sizeof(mac), r.dev->data->mac_addrs);
+	vpmd_burst_describe(r.dev, true, 0, rx_path, sizeof(rx_path));
+	vpmd_burst_describe(r.dev, false, 0, tx_path, sizeof(tx_path));
 	obj = json_pack("{s:i, s:s, s:s, s:b, s:b, s:b, s:I, s:o, s:I, s:s, s:o, s:i, s:s, s:i, s:i, "
-			"s:o, s:o}",
+			"s:{s:s, s:s}, s:o, s:o}",
 			"port", r.port,
 			"name", ad->name,
 			"location", ad->location,
@@ -334,6 +337,7 @@ static int cmd_status(const char *cmd, const char *params, struct rte_tel_data *
 			"mac", mac,
 			"rx_queues", r.dev->data->nb_rx_queues,
 			"tx_queues", r.dev->data->nb_tx_queues,
+			"burst_mode", "rx", rx_path, "tx", tx_path,
 			"devargs", devargs_json(&ad->args),
 			"device", virtio_dev_to_json(&ad->vdev));
 	reader_exit(&r);

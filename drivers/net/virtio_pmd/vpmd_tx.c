@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 
 #include <vpmd/virtio_spec.h>
 
@@ -22,6 +23,7 @@
 
 #define RECLAIM_BATCH 64
 #define TX_RUN_MAX 64 /* packets one bulk add takes */
+#define TX_HDR_PREFETCH 4 /* packets ahead whose header line is fetched */
 
 /*
  * Free what one reclaim gave back. A one-segment packet we checked at
@@ -152,7 +154,7 @@ static inline bool tx_simple_run(struct vpmd_txq *txq, struct rte_mbuf **pkts, u
 	void *cookies[TX_RUN_MAX];
 	uint16_t room = vq_num_free(txq->vq), n = 0, added, i;
 	uint16_t first = *nb_tx;
-	uint64_t run_bytes = 0;
+	uint64_t run_bytes = 0, sizes = 0;
 
 	if (room < nb_pkts - first && !*reclaimed) {
 		tx_reclaim(txq, tb);
@@ -163,6 +165,14 @@ static inline bool tx_simple_run(struct vpmd_txq *txq, struct rte_mbuf **pkts, u
 		struct rte_mbuf *m = pkts[first + n];
 		char *hdr;
 
+		/*
+		 * The header line a few packets on: for a packet forwarded as
+		 * received the device's core wrote it last, and tx_hdr_clear()
+		 * waits for it; asked for early, the misses overlap.
+		 */
+		if (first + n + TX_HDR_PREFETCH < nb_pkts)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[first + n + TX_HDR_PREFETCH], char *) -
+				      txq->hdr_size);
 		if (!tx_is_simple(txq, m))
 			break;
 		hdr = rte_pktmbuf_mtod(m, char *) - txq->hdr_size;
@@ -175,7 +185,7 @@ static inline bool tx_simple_run(struct vpmd_txq *txq, struct rte_mbuf **pkts, u
 		cookies[n] = vpmd_tx_cookie(m, m->pool != txq->raw_free_pool);
 		/* Counted now, while the mbuf is in cache: this is our last look at it. */
 		run_bytes += m->pkt_len;
-		txq->stats.size_bins[vpmd_size_bin(m->pkt_len)]++;
+		sizes = vpmd_size_tally(sizes, m->pkt_len);
 		n++;
 	}
 	if (n == 0)
@@ -185,9 +195,10 @@ static inline bool tx_simple_run(struct vpmd_txq *txq, struct rte_mbuf **pkts, u
 		/* Only a queue that broke under us takes fewer than it had room for. */
 		for (i = added; i < n; i++) {
 			run_bytes -= pkts[first + i]->pkt_len;
-			txq->stats.size_bins[vpmd_size_bin(pkts[first + i]->pkt_len)]--;
+			sizes -= 1ull << (8u * vpmd_size_bin(pkts[first + i]->pkt_len));
 		}
 	}
+	vpmd_size_tally_flush(&txq->stats, sizes);
 	*bytes += run_bytes;
 	*nb_tx = (uint16_t)(first + added);
 	return added > 0;

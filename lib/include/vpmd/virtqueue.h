@@ -92,6 +92,13 @@ struct vq_config {
 	void *notify_ctx;
 	vq_refused_fn refused; /* NULL: none */
 	void *refused_ctx;
+	/*
+	 * The widest vector instructions the queue may use, in bits: 0 for
+	 * none. The caller's to decide from what the CPU has and what the
+	 * application allows (DPDK: rte_vect_get_max_simd_bitwidth()); at 512
+	 * a packed in-order queue reads used descriptors with AVX-512.
+	 */
+	uint16_t max_simd_bits;
 };
 
 /** One buffer of a chain. */
@@ -284,6 +291,12 @@ bool vq_cb_enabled(const struct virtqueue *vq);
  * left. Call only when the device no longer uses the queue.
  */
 void *vq_detach_unused(struct virtqueue *vq);
+
+/**
+ * The path the queue's bulk calls take, for a reader: "avx512" (packed,
+ * in order, max_simd_bits 512) or "scalar". Both make the same checks.
+ */
+const char *vq_datapath(const struct virtqueue *vq);
 
 /** Free descriptors: how many single-buffer chains vq_add() would accept now. */
 uint16_t vq_num_free(const struct virtqueue *vq);
