@@ -542,11 +542,20 @@ done:
 
 uint16_t vq_packed_get_used_bulk(struct virtqueue *vq, void **cookies, uint32_t *lens, uint16_t max)
 {
-	uint16_t n = vq->used_avx512 ? vq_packed_used_lines_avx512(vq, cookies, lens, max) : 0;
+	uint16_t n;
 
-	/* What the vector path left (a line it does not take whole), a line at a time, then one by one. */
-	n = (uint16_t)(n + packed_used_lines(vq, cookies + n, lens != NULL ? lens + n : NULL,
-					     (uint16_t)(max - n)));
+	/*
+	 * Whole lines, with vectors where allowed, else a line at a time; then
+	 * one by one from where that stopped. Not the scalar lines after the
+	 * vector ones: they stop at the same line (the vector path takes every
+	 * line the scalar one does but for read-only chains, which receive
+	 * never has), and reading it again is one more transfer of the line
+	 * the device is writing.
+	 */
+	if (vq->used_avx512)
+		n = vq_packed_used_lines_avx512(vq, cookies, lens, max);
+	else
+		n = packed_used_lines(vq, cookies, lens, max);
 
 	if (n == max)
 		return n;
