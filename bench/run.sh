@@ -127,6 +127,9 @@ vpmd_args=
 vu_args=
 tx_first=8
 max_foreign=5
+# A forwarding thread busy this much of its run time never waited for the
+# device: the other side set the rate (the report says so, per row).
+saturation_pct=97
 c2c="$top/build/bench/c2c_latency"
 c2c_tol=35
 retries=2
@@ -271,12 +274,13 @@ trap 'exit 143' TERM
 declare -A vals   # "row side" -> space-separated Mpps of each trial
 declare -A rawrx rawtx berx betx foreign
 declare -A cycles # "row side" -> busy cycles per packet of each trial ("-": none)
+declare -A busy   # "row side" -> % of the forwarding thread's run time busy, each trial
 declare -A cpairs # row -> A/B cycles per packet of each trial where both have them
 declare -A c2cb c2ca # "row side" -> round trips before and after each trial, ns
 declare -A pairs  # row -> A/B of each trial whose A and B both ran
 declare -A pair_ok # row -> for each of those: true (readings agree), false, - (none)
 # side -> this attempt's Mpps, rates, other CPU and readings of the trial
-declare -A cur_mpps cur_rx cur_tx cur_brx cur_btx cur_foreign cur_c2cb cur_c2ca cur_cyc
+declare -A cur_mpps cur_rx cur_tx cur_brx cur_btx cur_foreign cur_c2cb cur_c2ca cur_cyc cur_busy
 
 n_runs=$(( ${#rows[@]} * trials * (together ? 1 : ${#sides[@]}) ))
 est=$(awk -v n="$n_runs" -v d="$duration" -v w="$warmup" 'BEGIN{printf "%d", n * (d + w + 2.5) / 60 + 1}')
@@ -358,6 +362,7 @@ record_side() {
 	if [ "$mode" = txonly ]; then pps=$tx; else pps=$rx; fi
 	mpps=$(awk -v p="$pps" 'BEGIN{printf "%.3f", p / 1e6}')
 	cur_mpps[$s]=$mpps cur_rx[$s]=$rx cur_tx[$s]=$tx cur_cyc[$s]=${trial_cycles[$i]:--}
+	cur_busy[$s]=${trial_busy[$i]:--}
 	cur_brx[$s]=$brx cur_btx[$s]=$btx cur_foreign[$s]=$trial_foreign
 	cur_c2cb[$s]=$trial_c2c_before cur_c2ca[$s]=$trial_c2c_after
 	if [ "$verbose" = 1 ]; then
@@ -366,7 +371,7 @@ record_side() {
 		c2c_v=
 		[ "$trial_c2c_before$trial_c2c_after" != -- ] &&
 			c2c_v="; c2c $trial_c2c_before->$trial_c2c_after ns"
-		echo "bench: $row $s($(kind_of "$s")) trial $t$again: $mpps Mpps, ${cur_cyc[$s]} cycles/packet (frontend rx $rx tx $tx, backend rx $brx tx $btx pps; other CPU ${trial_foreign}%$c2c_v)" >&2
+		echo "bench: $row $s($(kind_of "$s")) trial $t$again: $mpps Mpps, ${cur_cyc[$s]} cycles/packet, busy ${cur_busy[$s]}% (frontend rx $rx tx $tx, backend rx $brx tx $btx pps; other CPU ${trial_foreign}%$c2c_v)" >&2
 	fi
 }
 
@@ -383,7 +388,7 @@ for row in "${rows[@]}"; do
 		# is rerun more often than the other.
 		attempt=0
 		while :; do
-			cur_mpps=() cur_rx=() cur_tx=() cur_brx=() cur_btx=() cur_foreign=() cur_cyc=()
+			cur_mpps=() cur_rx=() cur_tx=() cur_brx=() cur_btx=() cur_foreign=() cur_cyc=() cur_busy=()
 			cur_c2cb=() cur_c2ca=()
 			failed=0
 			if [ "$attempt" = 0 ]; then wait_quiet testpmd; else wait_quiet idle; fi
@@ -457,6 +462,7 @@ for row in "${rows[@]}"; do
 				vals["$row $s"]+="${cur_mpps[$s]} "
 				rawrx["$row $s"]+="${cur_rx[$s]} "
 				cycles["$row $s"]+="${cur_cyc[$s]} "
+				busy["$row $s"]+="${cur_busy[$s]} "
 				rawtx["$row $s"]+="${cur_tx[$s]} "
 				berx["$row $s"]+="${cur_brx[$s]} "
 				betx["$row $s"]+="${cur_btx[$s]} "
@@ -559,17 +565,28 @@ done
 
 # The driver's own cost: busy cycles per packet of each frontend's
 # forwarding lcore, lower is better; "ratio" A / B of the medians,
-# "paired" the median of A / B within each trial.
+# "paired" the median of A / B within each trial; "busy%" the median share
+# of each forwarding thread's run time that those cycles are.
 echo
-printf '%-18s %9s %15s   %9s %15s   %6s %7s\n' "row (cycles/pkt)" "$label_a" "min-max" "$label_b" "min-max" "ratio" "paired"
+printf '%-18s %9s %15s   %9s %15s   %6s %7s  %s\n' "row (cycles/pkt)" "$label_a" "min-max" "$label_b" "min-max" "ratio" "paired" "busy% A/B"
+saturated=()
 for row in "${rows[@]}"; do
 	read -r ca lo_a hi_a <<<"$(stats "$(cycles_of "$row" A)")"
 	read -r cb lo_b hi_b <<<"$(stats "$(cycles_of "$row" B)")"
 	read -r cpmed _ _ <<<"$(stats "${cpairs["$row"]:-}")"
-	printf '%-18s %9s %15s   %9s %15s   %6s %7s\n' "$row" "$(one_decimal "$ca")" \
+	ba=$(busy_median "$row" A) bb=$(busy_median "$row" B)
+	printf '%-18s %9s %15s   %9s %15s   %6s %7s  %s\n' "$row" "$(one_decimal "$ca")" \
 		"$(one_decimal "$lo_a")-$(one_decimal "$hi_a")" "$(one_decimal "$cb")" \
-		"$(one_decimal "$lo_b")-$(one_decimal "$hi_b")" "$(cycles_ratio "$row")" "$cpmed"
+		"$(one_decimal "$lo_b")-$(one_decimal "$hi_b")" "$(cycles_ratio "$row")" "$cpmed" "$ba/$bb"
+	if [ "$ba" != - ] && [ "$bb" != - ] && ! gt "$saturation_pct" "$ba" && ! gt "$saturation_pct" "$bb"; then
+		saturated+=("$row")
+	fi
 done
+if [ "${#saturated[@]}" -gt 0 ]; then
+	echo "saturated: ${saturated[*]}: both frontends busy >= ${saturation_pct}% of their run time;"
+	echo "  the backend set the rate, and cycles/pkt there is the clock over it: its ratio is"
+	echo "  about 1 / the Mpps ratio, whatever the drivers cost (doc/bench.md, \"Saturated rows\")"
+fi
 [ -n "$floor_cycles" ] && echo "floor: testpmd io on net_null, $floor_cycles cycles/packet"
 
 echo

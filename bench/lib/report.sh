@@ -62,13 +62,14 @@ paired_count() {
 # One side of a row as a JSON object.
 json_side() {
 	local row=$1 s=$2
-	printf '{"driver": "%s", "median_mpps": %s, "min_mpps": %s, "max_mpps": %s, "trials_mpps": %s, "rx_pps": %s, "tx_pps": %s, "backend_rx_pps": %s, "backend_tx_pps": %s, "other_cpu_pct": %s, "c2c_before_ns": %s, "c2c_after_ns": %s, "c2c_median_ns": %s, "trials_cycles_per_packet": %s, "median_cycles_per_packet": %s}' \
+	printf '{"driver": "%s", "median_mpps": %s, "min_mpps": %s, "max_mpps": %s, "trials_mpps": %s, "rx_pps": %s, "tx_pps": %s, "backend_rx_pps": %s, "backend_tx_pps": %s, "other_cpu_pct": %s, "c2c_before_ns": %s, "c2c_after_ns": %s, "c2c_median_ns": %s, "trials_cycles_per_packet": %s, "median_cycles_per_packet": %s, "trials_busy_pct": %s, "median_busy_pct": %s}' \
 		"$(kind_of "$s")" "$(jn "$3")" "$(jn "$4")" "$(jn "$5")" "$(jl "${vals["$row $s"]:-}")" \
 		"$(jl "${rawrx["$row $s"]:-}")" "$(jl "${rawtx["$row $s"]:-}")" \
 		"$(jl "${berx["$row $s"]:-}")" "$(jl "${betx["$row $s"]:-}")" \
 		"$(jl "${foreign["$row $s"]:-}")" "$(jl "${c2cb["$row $s"]:-}")" \
 		"$(jl "${c2ca["$row $s"]:-}")" "$(jn "$(c2c_median "$row" "$s")")" \
-		"$(jl "${cycles["$row $s"]:-}")" "$(jn "$(stats "$(cycles_of "$row" "$s")" | cut -d' ' -f1)")"
+		"$(jl "${cycles["$row $s"]:-}")" "$(jn "$(stats "$(cycles_of "$row" "$s")" | cut -d' ' -f1)")" \
+		"$(jl "${busy["$row $s"]:-}")" "$(jn "$(busy_median "$row" "$s")")"
 }
 
 # The cycles per packet of side S of ROW over its trials, without the "-"
@@ -88,4 +89,12 @@ cycles_ratio() {
 # A number with one decimal, "-" as it is.
 one_decimal() {
 	if [ "$1" = - ]; then echo -; else awk -v v="$1" 'BEGIN{printf "%.1f", v}'; fi
+}
+
+# Median busy share of side S of ROW's forwarding thread, in % with one
+# decimal, or "-".
+busy_median() {
+	local m
+	read -r m _ _ <<<"$(stats "$(echo "${busy["$1 $2"]:-}" | tr ' ' '\n' | grep -v '^-\?$' | xargs)")"
+	one_decimal "$m"
 }

@@ -148,6 +148,12 @@ show_counts() {
 # its running time those polls take: the counted cycles are the true ones
 # times WALL/RUN, and are scaled back by RUN/WALL. With a core of its own
 # (--sequential) RUN is WALL and nothing changes.
+#
+# Printed as "CYCLES BUSY": BUSY is the share of the thread's running time,
+# in %, that went to polls which moved packets (the corrected busy cycles
+# over the TSC, "at N MHz Clock" in the same line, times RUN). Near 100 %
+# the thread never waited for the device: the other side set the rate,
+# and cycles per packet is then the clock over that rate (doc/bench.md).
 core_cycles() {
 	local log=$1 run_ns=$2 wall_ns=$3
 	awk -v run="$run_ns" -v wall="$wall_ns" '
@@ -156,13 +162,16 @@ core_cycles() {
 			for (i = 1; i <= NF; i++) {
 				if ($i ~ /^cycles=/) { c = substr($i, 8) + 0 }
 				if ($i ~ /^packets=/) { p = substr($i, 9) + 0 }
+				if ($i == "MHz") { mhz = $(i - 1) + 0 }
 			}
 		}
 		END {
 			if (p > 0 && c > 0 && run > 0 && wall > 0) {
 				f = run < wall ? run / wall : 1
-				printf "%.1f\n", c * f / p
-			} else print "-"
+				printf "%.1f ", c * f / p
+				if (mhz > 0) printf "%.1f\n", 100 * c * f / (mhz * run / 1000)
+				else print "-"
+			} else print "- -"
 		}' "$log"
 }
 
@@ -215,7 +224,7 @@ run_trial() {
 	local fe_app=("${common_app[@]}" --record-core-cycles)
 	local be_fd be_pid vdevs=() fe_logs=() fe_pids=() fe_fds=() cpu_a=() cpu_b=()
 
-	trial_rates=() trial_be_rates=() trial_cycles=()
+	trial_rates=() trial_be_rates=() trial_cycles=() trial_busy=()
 	c2c_sample
 	trial_c2c_before=$c2c_ns
 	trial_c2c_after=-
@@ -302,8 +311,8 @@ run_trial() {
 			return 1
 		}
 		trial_be_rates[i]=$(backend_rates "$be_log" "$i")
-		trial_cycles[i]=$(core_cycles "${fe_logs[$i]}" $((cpu_b[i] - cpu_a[i])) \
-			$((wall_b[i] - wall_a[i])))
+		read -r "trial_cycles[$i]" "trial_busy[$i]" <<<"$(core_cycles "${fe_logs[$i]}" \
+			$((cpu_b[i] - cpu_a[i])) $((wall_b[i] - wall_a[i])))"
 	done
 }
 
@@ -370,7 +379,7 @@ measure_floor() {
 	echo "quit" >&"$fd"
 	reap
 	if [ -n "$run_a" ] && [ -n "$run_b" ]; then
-		floor_cycles=$(core_cycles "$log" $((run_b - run_a)) $((wall_b - wall_a)))
+		read -r floor_cycles _ <<<"$(core_cycles "$log" $((run_b - run_a)) $((wall_b - wall_a)))"
 		[ "$floor_cycles" = - ] && floor_cycles=
 	fi
 	return 0
