@@ -221,8 +221,15 @@ read -r rxp rxb rxmin rxmax < <(pcap_summary "$dir/rx.pcap") || fail "rx.pcap un
 read -r txp txb txmin txmax < <(pcap_summary "$dir/tx.pcap") || fail "tx.pcap unreadable"
 say "pdump: rx.pcap $rxp frames $rxb bytes, tx.pcap $txp frames $txb bytes"
 [ "$rxp" -gt 1000 ] || fail "pdump captured $rxp frames"
-[ $((rxp - txp)) -le 64 ] && [ $((txp - rxp)) -le 64 ] ||
-	fail "pdump captured $rxp frames in and $txp out of an io loopback"
+# In flight between the two capture points: at most the loop's 64 frames.
+# Under the sanitizers the instrumented dpdk-pdump drains its capture ring
+# slower than the loop fills it, and the primary drops what does not fit
+# (counted as ringfull in rte_pdump_stats, not a loss of traffic: the port
+# counters above agree): there the two files may differ by a tenth.
+slack=64
+[ "${VPMD_SANITIZE:-0}" = 1 ] && slack=$((rxp / 10))
+[ $((rxp - txp)) -le "$slack" ] && [ $((txp - rxp)) -le "$slack" ] ||
+	fail "pdump captured $rxp frames in and $txp out of an io loopback (allowed difference $slack)"
 # testpmd's tx_first frames are 64 bytes (60 without the CRC DPDK does not count).
 [ "$rxmin" -eq "$rxmax" ] && [ "$rxb" -eq $((rxp * rxmin)) ] && [ "$rxmin" -ge 60 ] &&
 	[ "$rxmin" -le 64 ] || fail "rx.pcap frames of unexpected sizes: $rxmin..$rxmax"
