@@ -43,6 +43,8 @@ ident() {
 # A fresh frontend in server mode on $dir/vhost.sock (no backend: its
 # port starts with the link down, listening).
 start_front() {
+	# The previous case's EAL prefix goes with it: the EXIT trap knows only the last.
+	if [ -n "${PAIR_ID:-}" ]; then pair_cleanup; fi
 	rm -f "$dir/front.in"
 	pair_init "$dir" "$pmd_so" split server
 	pair_start_frontend
