@@ -72,10 +72,14 @@ json_side() {
 		"$(jl "${busy["$row $s"]:-}")" "$(jn "$(busy_median "$row" "$s")")"
 }
 
-# The cycles per packet of side S of ROW over its trials, without the "-"
-# of trials that had none.
+# The figures of a per-trial list without the "-" of trials that had none.
+present() {
+	echo "$1" | tr ' ' '\n' | grep -v '^-\?$' | xargs
+}
+
+# The cycles per packet of side S of ROW over its trials that had one.
 cycles_of() {
-	echo "${cycles["$1 $2"]:-}" | tr ' ' '\n' | grep -v '^-\?$' | xargs
+	present "${cycles["$1 $2"]:-}"
 }
 
 # Median A / median B of a row's cycles per packet, or "-".
@@ -95,6 +99,6 @@ one_decimal() {
 # decimal, or "-".
 busy_median() {
 	local m
-	read -r m _ _ <<<"$(stats "$(echo "${busy["$1 $2"]:-}" | tr ' ' '\n' | grep -v '^-\?$' | xargs)")"
+	read -r m _ _ <<<"$(stats "$(present "${busy["$1 $2"]:-}")")"
 	one_decimal "$m"
 }
