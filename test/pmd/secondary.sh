@@ -7,10 +7,10 @@
 #     xstats (read from the virtqueues in shared memory); with forwarding
 #     stopped, equal to what testpmd itself shows.
 #  2. dpdk-pdump captures rx and tx while frames cross the port in an io
-#     loopback: the two pcap files hold as many frames (within what was in
-#     flight), 64 bytes each; after pdump exits the application forwards
-#     on. dpdk-dumpcap the same, by count; the port closes with every mbuf
-#     home.
+#     loopback: the two pcap files hold about as many frames (rx.pcap
+#     also what crossed while its callback was in and tx's not yet), 64
+#     bytes each; after pdump exits the application forwards on.
+#     dpdk-dumpcap the same, by count; the port closes with every mbuf home.
 #  3. What a secondary cannot do is answered with an error, never a crash:
 #     proc-info asking for the RSS table and the private dump; the primary
 #     forwards on.
@@ -221,15 +221,21 @@ read -r rxp rxb rxmin rxmax < <(pcap_summary "$dir/rx.pcap") || fail "rx.pcap un
 read -r txp txb txmin txmax < <(pcap_summary "$dir/tx.pcap") || fail "tx.pcap unreadable"
 say "pdump: rx.pcap $rxp frames $rxb bytes, tx.pcap $txp frames $txb bytes"
 [ "$rxp" -gt 1000 ] || fail "pdump captured $rxp frames"
-# In flight between the two capture points: at most the loop's 64 frames.
+# pdump puts its rx callback in before its tx callback, while frames
+# circulate at some 5 million a second: what crosses in between is in
+# rx.pcap only. That window is microseconds, unless the primary's
+# multi-process thread is preempted there (two cores, both busy-polled):
+# rx.pcap may hold up to a tenth more. tx.pcap can hold more only by what
+# was already in the loop as the rx callback went in: the two tx_first
+# bursts, 64 frames (forwarding stops before the callbacks come out).
 # Under the sanitizers the instrumented dpdk-pdump drains its capture ring
 # slower than the loop fills it, and the primary drops what does not fit
 # (counted as ringfull in rte_pdump_stats, not a loss of traffic: the port
-# counters above agree): there the two files may differ by a tenth.
-slack=64
-[ "${VPMD_SANITIZE:-0}" = 1 ] && slack=$((rxp / 10))
-[ $((rxp - txp)) -le "$slack" ] && [ $((txp - rxp)) -le "$slack" ] ||
-	fail "pdump captured $rxp frames in and $txp out of an io loopback (allowed difference $slack)"
+# counters above agree): there either file may hold a tenth more.
+more_rx=$((rxp / 10)) more_tx=64
+[ "${VPMD_SANITIZE:-0}" = 1 ] && more_tx=$((rxp / 10))
+[ $((rxp - txp)) -le "$more_rx" ] && [ $((txp - rxp)) -le "$more_tx" ] ||
+	fail "pdump captured $rxp frames in and $txp out of an io loopback (allowed: $more_rx more in, $more_tx more out)"
 # testpmd's tx_first frames are 64 bytes (60 without the CRC DPDK does not count).
 [ "$rxmin" -eq "$rxmax" ] && [ "$rxb" -eq $((rxp * rxmin)) ] && [ "$rxmin" -ge 60 ] &&
 	[ "$rxmin" -le 64 ] || fail "rx.pcap frames of unexpected sizes: $rxmin..$rxmax"
